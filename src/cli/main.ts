@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * The `localchat` command: `serve` (default), `models list | pull [name]`, `doctor`, `say`.
+ * `npm start -- <flags>` passes its flags to `serve`.
+ */
+import { Command, Option } from 'commander';
+import { type ConfigKey, loadConfig } from '../config.js';
+import { ConfigError, ModelLoadError, errorMessage } from '../core/errors.js';
+import { VERSION } from '../version.js';
+
+/** Flags shared by every command that reads config: name -> config key. */
+function addConfigFlags(command: Command): Command {
+  return command
+    .option('--host <address>', 'address to bind (default 127.0.0.1)')
+    .option('--port <number>', 'port (default 8000)')
+    .option('--model <path|id|hf:ref>', 'GGUF for the embedded LLM: a path, a catalog id or hf:owner/repo/file.gguf')
+    .option('--llm <engine>', 'LLM engine: llama-cpp | openai-compatible')
+    .option('--llm-base-url <url>', 'OpenAI-compatible server, e.g. http://localhost:1234/v1 (LM Studio)')
+    .option('--llm-model <name>', 'model name on that server')
+    .option('--llm-api-key <key>', 'API key for that server, if it needs one')
+    .option('--threads <n>', 'CPU threads for the embedded LLM (default: physical cores)')
+    .option('--context-size <tokens>', 'context size of the embedded LLM (default 4096)')
+    .option('--tts <engine>', 'TTS engine: kokoro | espeak')
+    .option('--voice <id>', 'default voice')
+    .option('--speed <x>', 'default speaking speed 0.5-2.0')
+    .option('--kokoro-dtype <dtype>', 'Kokoro precision: fp32 | fp16 | q8 | q4 | q4f16')
+    .option('--models-dir <dir>', 'models directory (default ~/.cache/localchat/models)')
+    .option('--data-dir <dir>', 'data directory (default ~/.local/share/localchat)')
+    .option('--tls', 'serve HTTPS/WSS with a self-signed certificate')
+    .option('--tls-cert <file>', 'PEM certificate for HTTPS/WSS')
+    .option('--tls-key <file>', 'PEM key for --tls-cert')
+    .option('--allowed-hosts <names>', 'extra Host names to accept, comma-separated')
+    .option('--allowed-origins <origins>', 'extra WebSocket origins to accept, comma-separated')
+    .addOption(new Option('--no-download', 'do not download missing default models'))
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .option('--config <file>', 'config file (default ./localchat.config.json)');
+}
+
+function configFrom(options: Record<string, unknown>) {
+  const flags: Partial<Record<ConfigKey, unknown>> = { ...options };
+  delete (flags as Record<string, unknown>).config;
+  // commander sets `download: true` by default for --no-download; only an explicit false counts.
+  if (options.download !== false) delete flags.download;
+  return loadConfig({ flags, configFile: options.config as string | undefined });
+}
+
+async function run(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (ConfigError.isInstance(error)) {
+      console.error(`localchat: ${error.message}`);
+    } else if (ModelLoadError.isInstance(error)) {
+      console.error(`localchat: ${error.message}\n  path: ${error.path}\n  fix: ${error.fix}`);
+    } else {
+      console.error(`localchat: ${errorMessage(error)}`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+const program = new Command('localchat')
+  .description('LocalChat: a local, private English conversation partner that talks back')
+  .version(VERSION);
+
+addConfigFlags(program.command('serve', { isDefault: true }).description('start the server and web UI (default)')).action((options) =>
+  run(async () => {
+    const { serve } = await import('../server/start.js');
+    await serve(configFrom(options));
+  }),
+);
+
+const models = program.command('models').description('list or download models');
+addConfigFlags(models.command('list').description('show the catalog and what is installed')).action((options) =>
+  run(async () => {
+    const { listModels } = await import('./models-command.js');
+    await listModels(configFrom(options));
+  }),
+);
+addConfigFlags(models.command('pull').argument('[name]', 'catalog id or hf:owner/repo/file (default: the default LLM and voice)').description('download a model')).action(
+  (name: string | undefined, options) =>
+    run(async () => {
+      const { pullModel } = await import('./models-command.js');
+      await pullModel(configFrom(options), name);
+    }),
+);
+
+addConfigFlags(program.command('doctor').description('check this machine: Node, CPU, engines, models, port, Hub')).action((options) =>
+  run(async () => {
+    const { doctor } = await import('./doctor.js');
+    process.exitCode = await doctor(configFrom(options));
+  }),
+);
+
+addConfigFlags(
+  program
+    .command('say')
+    .argument('<text>', 'what to say')
+    .requiredOption('-o, --output <file>', 'WAV file to write')
+    .option('--engine <tts>', 'TTS engine: kokoro | espeak')
+    .description('speak a text into a WAV file'),
+).action((text: string, options) =>
+  run(async () => {
+    const { say } = await import('./say.js');
+    const { output, engine, ...rest } = options as { output: string; engine?: string } & Record<string, unknown>;
+    await say(configFrom({ ...rest, ...(engine ? { tts: engine } : {}) }), text, output);
+  }),
+);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,71 @@
+/**
+ * What the server needs from the engines: the active LLM and TTS, their status, and change
+ * events. `EngineRegistry` builds it from config; tests build a `StaticEngineSet` from instances.
+ */
+import { EventEmitter } from 'node:events';
+import type { EngineStatus } from '../core/engine-status.js';
+import type { LLM } from '../core/llm.js';
+import type { TTS } from '../core/tts.js';
+
+/** A download in progress, as the model manager reports it. */
+export interface DownloadProgress {
+  model: string;
+  file: string;
+  downloadedBytes: number;
+  totalBytes: number | null;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface EngineSetEvents {
+  /** Some engine's status changed (or the active TTS switched). */
+  status: [EngineStatus[]];
+  download: [DownloadProgress];
+}
+
+export interface EngineSet extends EventEmitter<EngineSetEvents> {
+  /** The LLM to use now. When none is usable, one whose stream fails with the reason. */
+  llm(): LLM;
+  /** The TTS to use now (e.g. eSpeak NG while Kokoro downloads). */
+  tts(): TTS;
+  /** The TTS to retry a failed chunk with, if any. */
+  fallbackTts(): TTS | null;
+  status(): EngineStatus[];
+  /** What to tell the learner to check when the LLM fails (engine-specific). */
+  llmHint(): string;
+  /** Record an engine failure seen during a turn so `/health` shows the cause. */
+  reportFailure(kind: EngineStatus['kind'], error: unknown): void;
+  dispose(): Promise<void>;
+}
+
+/** An EngineSet over fixed instances: for tests, benchmarks and embedding. */
+export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements EngineSet {
+  readonly failures: { kind: EngineStatus['kind']; error: unknown }[] = [];
+
+  constructor(private readonly engines: { llm: LLM; tts: TTS; fallbackTts?: TTS | null; llmHint?: string }) {
+    super();
+  }
+  llm(): LLM {
+    return this.engines.llm;
+  }
+  tts(): TTS {
+    return this.engines.tts;
+  }
+  fallbackTts(): TTS | null {
+    return this.engines.fallbackTts ?? null;
+  }
+  status(): EngineStatus[] {
+    const { llm, tts } = this.engines;
+    return [
+      { kind: 'llm', provider: llm.provider, modelId: llm.modelId, state: 'ready' },
+      { kind: 'tts', provider: tts.provider, modelId: tts.modelId, state: 'ready' },
+    ];
+  }
+  llmHint(): string {
+    return this.engines.llmHint ?? 'Please check the language model and try again.';
+  }
+  reportFailure(kind: EngineStatus['kind'], error: unknown): void {
+    this.failures.push({ kind, error });
+  }
+  async dispose(): Promise<void> {}
+}

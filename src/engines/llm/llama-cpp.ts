@@ -1,0 +1,635 @@
+/**
+ * The embedded LLM engine: a local GGUF model run by llama.cpp through node-llama-cpp.
+ *
+ * Time to first token is dominated by prompt processing (DESIGN.md, "Where the time goes"), so
+ * the engine keeps each conversation's KV cache between turns: one persistent context sequence
+ * per `conversationId`, and every turn evaluates only the tokens after the longest prefix the
+ * sequence already holds (node-llama-cpp's `LlamaChat` compares the new prompt's tokens with the
+ * sequence's and erases only the diverging tail, so a reset or a history truncated after
+ * barge-in is handled by re-evaluating from the first difference).
+ *
+ * @example
+ * const llm = await LlamaCppLLM.create({ modelPath: '/models/qwen2.5-1.5b-instruct-q4_k_m.gguf' });
+ * await llm.prepare('c1', systemPrompt, { signal });
+ * for await (const part of llm.stream({ messages, conversationId: 'c1' }, { signal })) { ... }
+ */
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import {
+  getLlama,
+  LlamaChat,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type GbnfJsonSchema,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
+import type { CallOptions } from '../../core/call-options.js';
+import { EngineError, ModelLoadError, errorMessage } from '../../core/errors.js';
+import type { ChatMessage, ChatRequest, LLM, LLMStreamPart } from '../../core/llm.js';
+import { physicalCoreCount } from './threads.js';
+
+const ENGINE = 'llama-cpp';
+
+/** Options of {@link LlamaCppLLM.create}. */
+export interface LlamaCppLLMOptions {
+  /** Path of a local GGUF model file. */
+  modelPath: string;
+  /** Reported `modelId`. Default: the file name without `.gguf`. */
+  modelId?: string;
+  /**
+   * Context size of each conversation, in tokens. Default 4096, capped at the model's training
+   * context. KV memory is allocated up front for `contextSize * maxConversations` tokens
+   * (~28 KB a token for Qwen2.5-1.5B with an f16 cache: 4096 x 4 ~ 460 MB).
+   */
+  contextSize?: number;
+  /**
+   * Conversations whose KV cache is kept at once (one context sequence each). Default 4. When a
+   * fifth conversation arrives, the least recently used one's sequence is taken over; that
+   * conversation's next turn evaluates its whole prompt again.
+   */
+  maxConversations?: number;
+  /** CPU threads for evaluation. Default: physical core count ({@link physicalCoreCount}). */
+  threads?: number;
+  /** GPU backend. `'auto'` (default) uses CUDA, Vulkan or Metal when available; `false` forces the CPU. */
+  gpu?: 'auto' | false | 'cuda' | 'vulkan' | 'metal';
+  /** Layers to offload to the GPU. Default `'auto'` (as many as fit). */
+  gpuLayers?: 'auto' | 'max' | number;
+  /** Tokens evaluated per batch. Default 512 (node-llama-cpp's default). */
+  batchSize?: number;
+  /** Upper bound on generated tokens when a request sets no `maxTokens`. Default 1024. */
+  defaultMaxTokens?: number;
+  /**
+   * Sampling when a request does not set it. Defaults are llama.cpp's
+   * (`common_params_sampling`): temperature 0.8, top-k 40, top-p 0.95, min-p 0.05.
+   */
+  sampling?: { temperature?: number; topK?: number; topP?: number; minP?: number; seed?: number };
+  /** llama.cpp log level. Default `'warn'`. */
+  logLevel?: 'disabled' | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** What one `stream` call cost; read it from {@link LlamaCppLLM.lastTurnStats}. */
+export interface LlamaCppTurnStats {
+  conversationId: string | undefined;
+  /** Tokens of the whole prompt (system prompt, history, new message, reply header). */
+  promptTokens: number;
+  /** Of those, the prefix already in the sequence's KV cache and not evaluated again. */
+  cachedPromptTokens: number;
+  /** Tokens generated. */
+  completionTokens: number;
+  /** From the call to the first text delta, in ms; undefined when none came. */
+  timeToFirstTokenMs: number | undefined;
+  /** From the call to the finish part, in ms. */
+  durationMs: number;
+  finishReason: 'stop' | 'length' | 'abort';
+}
+
+/** One context sequence and the chat that drives it. */
+interface Slot {
+  readonly sequence: LlamaContextSequence;
+  readonly chat: LlamaChat;
+  conversationId: string | undefined;
+  /** Logical clock of the last use, for LRU eviction. */
+  lastUsed: number;
+  /** Callers holding or waiting for this slot. */
+  users: number;
+  /** Resolves when the previous holder is done. */
+  tail: Promise<void>;
+}
+
+const sharedLlamas = new Map<string, Promise<Llama>>();
+
+/** The last llama.cpp error lines, to explain a failed load (its exception only says "Failed to load model"). */
+const nativeErrors: { index: number; line: string }[] = [];
+let nativeErrorCount = 0;
+
+/** Prints llama.cpp's log lines as node-llama-cpp's default logger does, and remembers errors. */
+function logNative(level: LlamaLogLevel, message: string): void {
+  const line = message.trim();
+  if (line.length === 0) return;
+  if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) {
+    nativeErrors.push({ index: nativeErrorCount++, line });
+    if (nativeErrors.length > 20) nativeErrors.shift();
+    console.error(`[node-llama-cpp] ${line}`);
+  } else if (level === LlamaLogLevel.warn) {
+    console.warn(`[node-llama-cpp] ${line}`);
+  } else {
+    console.info(`[node-llama-cpp] ${line}`);
+  }
+}
+
+/**
+ * One node-llama-cpp `Llama` (the loaded native backend) per GPU choice and log level, shared by
+ * every engine in the process: loading the backend takes ~0.3-0.6 s and it is meant to be a
+ * singleton. `build: 'never'` uses the prebuilt binaries or a local build and never compiles at
+ * run time (no network or toolchain is assumed).
+ */
+function sharedLlama(gpu: LlamaCppLLMOptions['gpu'], logLevel: LlamaLogLevel): Promise<Llama> {
+  const key = JSON.stringify({ gpu, logLevel });
+  let llama = sharedLlamas.get(key);
+  if (!llama) {
+    llama = getLlama({ gpu: gpu ?? 'auto', build: 'never', logLevel, logger: logNative });
+    llama.catch(() => sharedLlamas.delete(key));
+    sharedLlamas.set(key, llama);
+  }
+  return llama;
+}
+
+/** The most telling llama.cpp error logged since error number `since`, else the exception's message. */
+function loadFailureDetail(error: unknown, since: number): string {
+  const detail = nativeErrors
+    .filter((entry) => entry.index >= since)
+    .map((entry) => /error loading model: (.*)$/.exec(entry.line)?.[1])
+    .findLast((match) => match !== undefined);
+  return detail ?? errorMessage(error);
+}
+
+/**
+ * {@link LLM} over a local GGUF model with node-llama-cpp. Create it with
+ * {@link LlamaCppLLM.create}.
+ *
+ * Concurrency: calls on one conversation run one after another; different conversations use
+ * different sequences of one context (batched together by node-llama-cpp).
+ */
+export class LlamaCppLLM implements LLM {
+  readonly provider = ENGINE;
+  readonly modelId: string;
+  /** Context size of each conversation, in tokens. */
+  readonly contextSize: number;
+  /** CPU threads used for evaluation. */
+  readonly threads: number;
+  /** Conversations whose KV cache is kept at once. */
+  readonly maxConversations: number;
+  /** Path of the loaded GGUF file. */
+  readonly modelPath: string;
+  /** Statistics of the last finished `stream` call (any conversation). */
+  lastTurnStats: LlamaCppTurnStats | undefined;
+
+  private readonly llama: Llama;
+  private readonly model: LlamaModel;
+  private readonly context: LlamaContext;
+  private readonly slots: Slot[];
+  private readonly defaultMaxTokens: number;
+  private readonly sampling: NonNullable<LlamaCppLLMOptions['sampling']>;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly activeGenerations = new Set<AbortController>();
+  private clock = 0;
+  private disposed = false;
+
+  private constructor(init: {
+    llama: Llama; model: LlamaModel; context: LlamaContext; options: LlamaCppLLMOptions; threads: number;
+  }) {
+    const { llama, model, context, options, threads } = init;
+    this.llama = llama;
+    this.model = model;
+    this.context = context;
+    this.modelPath = options.modelPath;
+    this.modelId = options.modelId ?? basename(options.modelPath).replace(/\.gguf$/i, '');
+    this.contextSize = context.contextSize;
+    this.threads = threads;
+    this.maxConversations = context.totalSequences;
+    this.defaultMaxTokens = options.defaultMaxTokens ?? 1024;
+    this.sampling = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, ...options.sampling };
+    this.slots = [];
+    // Resolved once: matching the model's Jinja template against the known formats takes ~0.3 s.
+    const chatWrapper = resolveChatWrapper(model);
+    for (let index = 0; index < context.totalSequences; index++) {
+      const sequence = context.getSequence();
+      this.slots.push({
+        sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), conversationId: undefined,
+        lastUsed: 0, users: 0, tail: Promise.resolve(),
+      });
+    }
+  }
+
+  /**
+   * Loads the backend, the model and a context with `maxConversations` sequences.
+   * @throws ModelLoadError when the file is missing, not a GGUF, corrupt, or too big for memory
+   * @throws EngineError (code `llama_cpp_unavailable`) when no llama.cpp binary works here
+   */
+  static async create(options: LlamaCppLLMOptions): Promise<LlamaCppLLM> {
+    const { modelPath } = options;
+    const threads = Math.max(1, Math.floor(options.threads ?? physicalCoreCount()));
+    const maxConversations = Math.max(1, Math.floor(options.maxConversations ?? 4));
+    await checkModelFile(modelPath);
+
+    let llama: Llama;
+    try {
+      llama = await sharedLlama(options.gpu, (options.logLevel ?? 'warn') as LlamaLogLevel);
+      // node-llama-cpp's pool caps every context's threads (CPU default: max(cores, 4)).
+      if (llama.gpu === false && llama.maxThreads !== 0 && llama.maxThreads < threads) llama.maxThreads = threads;
+    } catch (error) {
+      throw new EngineError(ENGINE, `llama.cpp could not start: ${errorMessage(error)}`, {
+        cause: error, code: 'llama_cpp_unavailable',
+      });
+    }
+
+    let model: LlamaModel;
+    const errorsBefore = nativeErrorCount;
+    try {
+      model = await llama.loadModel({ modelPath, gpuLayers: options.gpuLayers ?? 'auto' });
+    } catch (error) {
+      throw new ModelLoadError(
+        modelPath,
+        `Could not load the model ${modelPath}: ${loadFailureDetail(error, errorsBefore)}`,
+        'The file may be incomplete or corrupt: delete it and download it again. A model made for a newer llama.cpp needs a newer node-llama-cpp.',
+        { cause: error },
+      );
+    }
+
+    try {
+      const contextSize = Math.min(options.contextSize ?? 4096, model.trainContextSize);
+      const context = await model.createContext({
+        contextSize,
+        sequences: maxConversations,
+        threads,
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      });
+      return new LlamaCppLLM({ llama, model, context, options, threads });
+    } catch (error) {
+      await model.dispose().catch(() => undefined);
+      throw new ModelLoadError(
+        modelPath,
+        `Could not create a context for ${modelPath}: ${errorMessage(error)}`,
+        'Lower llm.contextSize or llm.maxConversations, or use a smaller model.',
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Streams a reply: `text-delta` parts as tokens are generated, then one `finish`.
+   * Honours `maxTokens`, `temperature`, `stop` and `jsonSchema` (as a llama.cpp grammar).
+   * On abort it finishes with reason `abort` at once; the native generation stops at its next
+   * token (or batch, during prompt processing) and the conversation's next call waits for that.
+   * @throws EngineError when generation fails, or the JSON schema cannot become a grammar
+   */
+  async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<LLMStreamPart> {
+    const { signal } = options;
+    const startedAt = performance.now();
+    const stats: LlamaCppTurnStats = {
+      conversationId: request.conversationId, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0,
+      timeToFirstTokenMs: undefined, durationMs: 0, finishReason: 'abort',
+    };
+    const finish = (reason: LlamaCppTurnStats['finishReason']): LLMStreamPart => {
+      stats.finishReason = reason;
+      stats.durationMs = performance.now() - startedAt;
+      this.lastTurnStats = stats;
+      return {
+        type: 'finish', reason,
+        usage: { promptTokens: stats.promptTokens, completionTokens: stats.completionTokens },
+      };
+    };
+    this.assertNotDisposed();
+    if (signal.aborted) {
+      yield finish('abort');
+      return;
+    }
+
+    const slot = this.claimSlot(request.conversationId);
+    const release = await this.acquire(slot, signal);
+    if (!release) {
+      yield finish('abort');
+      return;
+    }
+
+    const controller = new AbortController();
+    const stopGeneration = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', stopGeneration, { once: true });
+    this.activeGenerations.add(controller);
+    let generation: Promise<unknown> = Promise.resolve();
+    try {
+      const history = toChatHistory(request.messages);
+      const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema.schema) : undefined;
+      const promptTokens = this.promptTokens(slot.chat, history);
+      stats.promptTokens = promptTokens.length;
+      stats.cachedPromptTokens = Math.min(
+        slot.sequence.compareContextTokens(promptTokens).firstDifferentIndex,
+        promptTokens.length - 1, // LlamaChat always evaluates the last prompt token again
+      );
+
+      const queue = new DeltaQueue();
+      const temperature = request.temperature ?? this.sampling.temperature;
+      generation = slot.chat.generateResponse(history, {
+        signal: controller.signal,
+        stopOnAbortSignal: true,
+        maxTokens: request.maxTokens ?? this.defaultMaxTokens,
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(this.sampling.topK !== undefined ? { topK: this.sampling.topK } : {}),
+        ...(this.sampling.topP !== undefined ? { topP: this.sampling.topP } : {}),
+        ...(this.sampling.minP !== undefined ? { minP: this.sampling.minP } : {}),
+        ...(this.sampling.seed !== undefined ? { seed: this.sampling.seed } : {}),
+        ...(request.stop?.length ? { customStopTriggers: request.stop } : {}),
+        ...(grammar ? { grammar } : {}),
+        onToken: (tokens) => {
+          stats.completionTokens += tokens.length;
+        },
+        onTextChunk: (text) => queue.push(text),
+      });
+      generation.then(
+        (result) => queue.settle({ result: result as Awaited<ReturnType<LlamaChat['generateResponse']>> }),
+        (error: unknown) => queue.settle({ error }),
+      );
+
+      for (;;) {
+        await queue.wait(signal);
+        if (signal.aborted) {
+          yield finish('abort');
+          return;
+        }
+        const text = queue.take();
+        if (text !== undefined) {
+          stats.timeToFirstTokenMs ??= performance.now() - startedAt;
+          yield { type: 'text-delta', text };
+          continue;
+        }
+        const outcome = queue.outcome;
+        if (!outcome) continue;
+        if ('error' in outcome) {
+          if (signal.aborted) {
+            yield finish('abort');
+            return;
+          }
+          throw new EngineError(ENGINE, `Generation failed: ${errorMessage(outcome.error)}`, { cause: outcome.error });
+        }
+        const stopReason = outcome.result.metadata.stopReason;
+        yield finish(stopReason === 'abort' ? 'abort' : stopReason === 'maxTokens' ? 'length' : 'stop');
+        return;
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        yield finish('abort');
+        return;
+      }
+      if (EngineError.isInstance(error)) throw error;
+      throw new EngineError(ENGINE, `Generation failed: ${errorMessage(error)}`, { cause: error });
+    } finally {
+      signal.removeEventListener('abort', stopGeneration);
+      // Stops the native loop when the consumer left early or aborted; a no-op once it ended.
+      controller.abort(signal.reason);
+      void generation.then(
+        () => undefined,
+        () => undefined,
+      ).finally(() => {
+        this.activeGenerations.delete(controller);
+        release();
+      });
+    }
+  }
+
+  /**
+   * Evaluates the system prompt of `conversationId` into its sequence now, so the first turn
+   * evaluates only the learner's message. The request's first message must then be exactly
+   * `{ role: 'system', content: systemPrompt }`. Resolves quietly on abort (what was evaluated
+   * stays cached).
+   * @throws EngineError when evaluation fails
+   */
+  async prepare(conversationId: string, systemPrompt: string, options: CallOptions): Promise<void> {
+    this.assertNotDisposed();
+    if (options.signal.aborted) return;
+    const slot = this.claimSlot(conversationId);
+    const release = await this.acquire(slot, options.signal);
+    if (!release) return;
+    try {
+      // The prompt up to where the first user message's text starts: the common prefix of two
+      // prompts that differ only in that text (works with any chat template).
+      const system: ChatHistoryItem = { type: 'system', text: systemPrompt };
+      const first = this.promptTokens(slot.chat, [system, { type: 'user', text: 'A' }, { type: 'model', response: [] }]);
+      const second = this.promptTokens(slot.chat, [system, { type: 'user', text: 'B' }, { type: 'model', response: [] }]);
+      let prefixLength = 0;
+      while (prefixLength < first.length && first[prefixLength] === second[prefixLength]) prefixLength++;
+      const prefix = first.slice(0, prefixLength);
+
+      const { sequence } = slot;
+      const cached = sequence.compareContextTokens(prefix).firstDifferentIndex;
+      if (cached >= prefix.length) return;
+      if (cached < sequence.nextTokenIndex) {
+        await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
+      }
+      // In batch-sized pieces, so an abort is noticed between batches.
+      const pieceSize = this.context.batchSize;
+      for (let start = cached; start < prefix.length; start += pieceSize) {
+        if (options.signal.aborted) return;
+        await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(start, start + pieceSize));
+      }
+    } catch (error) {
+      if (options.signal.aborted) return;
+      throw new EngineError(ENGINE, `Could not evaluate the system prompt: ${errorMessage(error)}`, { cause: error });
+    } finally {
+      release();
+    }
+  }
+
+  /** Forgets `conversationId`'s cached context; its sequence becomes free for another conversation. */
+  release(conversationId: string): void {
+    const slot = this.slots.find((candidate) => candidate.conversationId === conversationId);
+    if (!slot) return;
+    slot.conversationId = undefined;
+    slot.lastUsed = 0;
+    const noSignal = new AbortController().signal;
+    void this.acquire(slot, noSignal).then(async (releaseSlot) => {
+      try {
+        if (slot.conversationId === undefined && !this.disposed) await slot.sequence.clearHistory();
+      } catch {
+        // A failed clear only costs memory already allocated; the next use adapts the state anyway.
+      } finally {
+        releaseSlot?.();
+      }
+    });
+  }
+
+  /** Conversation ids whose KV cache is currently kept, most recently used first. */
+  cachedConversations(): string[] {
+    return this.slots
+      .filter((slot) => slot.conversationId !== undefined)
+      .sort((a, b) => b.lastUsed - a.lastUsed)
+      .map((slot) => slot.conversationId as string);
+  }
+
+  /** Stops running generations and frees the context and the model (the shared backend stays). */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const controller of this.activeGenerations) controller.abort();
+    await Promise.allSettled(this.slots.map((slot) => slot.tail));
+    for (const slot of this.slots) slot.chat.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+
+  /** The llama.cpp backend in use: `false` for CPU, else the GPU API. */
+  get gpu(): Llama['gpu'] {
+    return this.llama.gpu;
+  }
+
+  private assertNotDisposed(): void {
+    if (this.disposed) throw new EngineError(ENGINE, 'The llama-cpp engine was disposed', { code: 'engine_disposed' });
+  }
+
+  /**
+   * The slot for `conversationId`: its own, else a free one, else the least recently used
+   * (preferring slots no one is using). Synchronous, so two calls never claim the same free slot.
+   */
+  private claimSlot(conversationId: string | undefined): Slot {
+    const byRecency = (a: Slot, b: Slot): number => a.lastUsed - b.lastUsed;
+    const owned = conversationId === undefined ? undefined : this.slots.find((slot) => slot.conversationId === conversationId);
+    const slot =
+      owned ??
+      this.slots.filter((candidate) => candidate.conversationId === undefined && candidate.users === 0).sort(byRecency)[0] ??
+      this.slots.filter((candidate) => candidate.users === 0).sort(byRecency)[0] ??
+      [...this.slots].sort(byRecency)[0];
+    if (!slot) throw new EngineError(ENGINE, 'No context sequence available');
+    slot.conversationId = conversationId;
+    slot.lastUsed = ++this.clock;
+    return slot;
+  }
+
+  /** Waits for the slot; returns its release function, or undefined when `signal` aborted first. */
+  private async acquire(slot: Slot, signal: AbortSignal): Promise<(() => void) | undefined> {
+    slot.users++;
+    let releaseTail!: () => void;
+    const previous = slot.tail;
+    slot.tail = new Promise<void>((resolve) => {
+      releaseTail = resolve;
+    });
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      slot.users--;
+      releaseTail();
+    };
+    const aborted = await new Promise<boolean>((resolve) => {
+      const onAbort = (): void => resolve(true);
+      if (signal.aborted) return resolve(true);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void previous.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      });
+    });
+    if (aborted) {
+      // Keep the queue order: release our turn only once the previous holder is done.
+      void previous.then(release);
+      return undefined;
+    }
+    return release;
+  }
+
+  /** Tokens LlamaChat will put in the context for `history` (ending with an open model turn). */
+  private promptTokens(chat: LlamaChat, history: ChatHistoryItem[]): Token[] {
+    const { contextText } = chat.chatWrapper.generateContextState({ chatHistory: history });
+    return contextText.tokenize(this.model.tokenizer);
+  }
+
+  private grammarFor(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      // The schema is checked at run time; its static type cannot be known here.
+      const createGrammar = this.llama.createGrammarForJsonSchema.bind(this.llama) as (
+        schema: GbnfJsonSchema,
+      ) => Promise<LlamaGrammar>;
+      grammar = createGrammar(schema as GbnfJsonSchema).catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new EngineError(ENGINE, `The JSON schema cannot be turned into a grammar: ${errorMessage(error)}`, {
+          cause: error, code: 'invalid_json_schema',
+        });
+      });
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+}
+
+/** Our messages as node-llama-cpp chat history, ending with an open model response to generate. */
+function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
+    switch (message.role) {
+      case 'system':
+        return { type: 'system', text: message.content };
+      case 'user':
+        return { type: 'user', text: message.content };
+      case 'assistant':
+        return { type: 'model', response: [message.content] };
+    }
+  });
+  // A last assistant message is continued (prefill); otherwise a new response is opened.
+  if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
+  return history;
+}
+
+/**
+ * @throws ModelLoadError when `path` is missing, not a file, or does not start with the GGUF magic
+ */
+async function checkModelFile(path: string): Promise<void> {
+  const fix = 'Check the model path (llm.modelPath), or download the model again into the models directory (~/.cache/localchat/models or $LOCALCHAT_MODELS_DIR).';
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ModelLoadError(path, `Not a model file: ${path}`, fix);
+    size = info.size;
+  } catch (error) {
+    if (ModelLoadError.isInstance(error)) throw error;
+    throw new ModelLoadError(path, `Model file not found: ${path}`, fix, { cause: error });
+  }
+  const file = await open(path, 'r');
+  try {
+    const magic = new Uint8Array(4);
+    await file.read(magic, 0, 4, 0);
+    if (size < 4 || new TextDecoder().decode(magic) !== 'GGUF') {
+      throw new ModelLoadError(
+        path,
+        `Not a GGUF model file: ${path}`,
+        'The file is corrupt or of another format: delete it and download the GGUF again.',
+      );
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+type GenerationOutcome = { result: Awaited<ReturnType<LlamaChat['generateResponse']>> } | { error: unknown };
+
+/** Text chunks from node-llama-cpp's callbacks, pulled by the stream's loop. */
+class DeltaQueue {
+  private readonly texts: string[] = [];
+  private wake: (() => void) | undefined;
+  outcome: GenerationOutcome | undefined;
+
+  push(text: string): void {
+    if (text.length === 0) return;
+    this.texts.push(text);
+    this.notify();
+  }
+  settle(outcome: GenerationOutcome): void {
+    this.outcome = outcome;
+    this.notify();
+  }
+  /** Everything queued so far as one string, or undefined when empty. */
+  take(): string | undefined {
+    if (this.texts.length === 0) return undefined;
+    return this.texts.splice(0).join('');
+  }
+  /** Resolves when there is text, an outcome, or `signal` aborted. */
+  wait(signal: AbortSignal): Promise<void> {
+    if (this.texts.length > 0 || this.outcome || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+  private notify(): void {
+    this.wake?.();
+  }
+}

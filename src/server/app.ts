@@ -1,0 +1,138 @@
+/**
+ * The HTTP server, as a factory testable with `inject`: the web UI at `/`, `GET /health`,
+ * `GET /v1/models` and the realtime WebSocket `/v1/realtime`. Every request passes the Host check
+ * (DNS-rebinding defence); WebSocket upgrades also pass the Origin check.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { EngineSet } from '../engines/engine-set.js';
+import { isAllowedHost, isAllowedOrigin } from './host-check.js';
+import { MAX_FRAME_BYTES } from './realtime/client-events.js';
+import { RealtimeSession } from './realtime/session.js';
+import type { TlsFiles } from './tls.js';
+
+/** WebSocket frames above this size close the connection (frames above MAX_FRAME_BYTES only get an error). */
+const HARD_FRAME_LIMIT_BYTES = 4 * MAX_FRAME_BYTES;
+
+export interface AppOptions {
+  engines: EngineSet;
+  logger: Logger;
+  /** Directory of the built web UI (index.html); a hint page is served when it is missing. */
+  webRoot?: string;
+  allowedHosts?: readonly string[];
+  allowedOrigins?: readonly string[];
+  tls?: TlsFiles;
+  voice?: string;
+  speed?: number;
+  version?: string;
+}
+
+export interface LocalChatApp {
+  app: FastifyInstance;
+  /** Open realtime sessions. */
+  sessions: Set<RealtimeSession>;
+}
+
+export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+  }) as unknown as FastifyInstance;
+  const sessions = new Set<RealtimeSession>();
+  const allowedHosts = options.allowedHosts ?? [];
+  const allowedOrigins = options.allowedOrigins ?? [];
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isAllowedHost(request.headers.host, allowedHosts)) {
+      request.log.warn({ host: request.headers.host }, 'refused a request with a foreign Host header');
+      return reply.code(403).send({ error: { type: 'forbidden', message: 'Host not allowed. Add it with --allowed-hosts if you trust it.' } });
+    }
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: HARD_FRAME_LIMIT_BYTES } });
+
+  app.get('/health', async () => {
+    const engines = options.engines.status();
+    const ok = engines.every((engine) => engine.state === 'ready');
+    return { status: ok ? 'ok' : 'degraded', version: options.version ?? '0.0.0', engines };
+  });
+
+  app.get('/v1/models', async () => {
+    const created = Math.floor(Date.now() / 1000);
+    const llm = options.engines.llm();
+    const tts = options.engines.tts();
+    const data = [
+      { id: llm.modelId, object: 'model', created, owned_by: llm.provider },
+      { id: tts.modelId, object: 'model', created, owned_by: tts.provider },
+    ];
+    const fallback = options.engines.fallbackTts();
+    if (fallback && fallback.modelId !== tts.modelId) data.push({ id: fallback.modelId, object: 'model', created, owned_by: fallback.provider });
+    return { object: 'list', data };
+  });
+
+  app.get(
+    '/v1/realtime',
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        const origin = request.headers.origin;
+        const ownOrigin = `${options.tls ? 'https' : 'http'}://${request.headers.host ?? ''}`;
+        if (!isAllowedOrigin(origin, ownOrigin, allowedOrigins)) {
+          request.log.warn({ origin }, 'refused a WebSocket from a foreign Origin');
+          return reply.code(403).send({ error: { type: 'forbidden', message: 'Origin not allowed.' } });
+        }
+      },
+    },
+    (socket, request) => {
+      const session = new RealtimeSession({
+        engines: options.engines,
+        logger: request.log as unknown as Logger,
+        voice: options.voice,
+        speed: options.speed,
+        send: (event) => {
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
+        },
+      });
+      sessions.add(session);
+      request.log.info({ session: session.id }, 'realtime session opened');
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) {
+          session.rejectFrame('invalid_event', 'Binary frames are not supported: send events as JSON text.');
+          return;
+        }
+        session.handleFrame(data.toString());
+      });
+      socket.on('close', () => {
+        session.close();
+        sessions.delete(session);
+        request.log.info({ session: session.id }, 'realtime session closed');
+      });
+      socket.on('error', (error) => request.log.warn({ session: session.id, err: error }, 'realtime socket error'));
+      session.start();
+    },
+  );
+
+  const webRoot = options.webRoot;
+  if (webRoot && existsSync(join(webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'], dotfiles: 'deny' });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><title>LocalChat</title><p>The web UI is not built yet. Run <code>npm run build</code> (or <code>npm start</code>), then reload.</p>'),
+    );
+  }
+
+  app.addHook('onClose', async () => {
+    for (const session of sessions) session.close();
+    await Promise.all([...sessions].map((session) => session.idle()));
+  });
+
+  return { app, sessions };
+}

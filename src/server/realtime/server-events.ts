@@ -1,0 +1,111 @@
+/**
+ * Server events sent on `/v1/realtime`: OpenAI Realtime API events (typed by the `openai` package
+ * itself, so the shapes cannot drift) plus `localchat.*` extensions for what that API has no name
+ * for. docs/protocol.md lists them with an example exchange.
+ */
+import type {
+  ConversationItemAdded,
+  ConversationItemDone,
+  RealtimeErrorEvent,
+  ResponseAudioDeltaEvent,
+  ResponseAudioDoneEvent,
+  ResponseAudioTranscriptDeltaEvent,
+  ResponseAudioTranscriptDoneEvent,
+  ResponseContentPartAddedEvent,
+  ResponseContentPartDoneEvent,
+  ResponseCreatedEvent,
+  ResponseDoneEvent,
+  ResponseOutputItemAddedEvent,
+  ResponseOutputItemDoneEvent,
+  ResponseTextDeltaEvent,
+  ResponseTextDoneEvent,
+  SessionCreatedEvent,
+  SessionUpdatedEvent,
+} from 'openai/resources/realtime/realtime';
+import type { EngineStatus } from '../../core/engine-status.js';
+import type { Voice } from '../../core/tts.js';
+
+/** Every engine's state; sent on connect and whenever one changes. */
+export interface EngineStatusEvent {
+  type: 'localchat.engine.status';
+  event_id: string;
+  engines: EngineStatus[];
+}
+
+/** A model download in progress (throttled, ~10 per second at most). */
+export interface DownloadProgressEvent {
+  type: 'localchat.download.progress';
+  event_id: string;
+  model: string;
+  file: string;
+  downloaded_bytes: number;
+  total_bytes: number | null;
+  bytes_per_second: number;
+  eta_seconds: number | null;
+}
+
+/** The voices of the active TTS engine, for the voice picker. */
+export interface VoicesEvent {
+  type: 'localchat.voices';
+  event_id: string;
+  provider: string;
+  default_voice: string;
+  voices: Voice[];
+}
+
+/** Timings of one response, in ms from the moment the user's turn ended. */
+export interface ResponseMetricsEvent {
+  type: 'localchat.response.metrics';
+  event_id: string;
+  response_id: string;
+  /** Time to the first LLM token. */
+  ttft_ms: number | null;
+  /** Time to the first audio sample of the reply. */
+  ttfa_ms: number | null;
+  total_ms: number;
+}
+
+/** Something the learner should know (e.g. "no LLM configured: here is how"). */
+export interface NoticeEvent {
+  type: 'localchat.notice';
+  event_id: string;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+/** The conversation was cleared (answer to `localchat.conversation.reset`). */
+export interface ConversationResetEvent {
+  type: 'localchat.conversation.reset';
+  event_id: string;
+}
+
+export type LocalChatServerEvent =
+  | EngineStatusEvent
+  | DownloadProgressEvent
+  | VoicesEvent
+  | ResponseMetricsEvent
+  | NoticeEvent
+  | ConversationResetEvent;
+
+export type ServerEvent =
+  | SessionCreatedEvent
+  | SessionUpdatedEvent
+  | ConversationItemAdded
+  | ConversationItemDone
+  | ResponseCreatedEvent
+  | ResponseOutputItemAddedEvent
+  | ResponseOutputItemDoneEvent
+  | ResponseAudioTranscriptDeltaEvent
+  | ResponseAudioTranscriptDoneEvent
+  | ResponseAudioDeltaEvent
+  | ResponseAudioDoneEvent
+  | ResponseContentPartAddedEvent
+  | ResponseContentPartDoneEvent
+  | ResponseTextDeltaEvent
+  | ResponseTextDoneEvent
+  | ResponseDoneEvent
+  | RealtimeErrorEvent
+  | LocalChatServerEvent;
+
+/** A server event before the session stamps its `event_id`. */
+export type OutgoingEvent = ServerEvent extends infer E ? (E extends { event_id: string } ? Omit<E, 'event_id'> : never) : never;

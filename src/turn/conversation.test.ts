@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Conversation } from './conversation.js';
+
+describe('Conversation', () => {
+  it('starts with the system prompt and keeps turns in order', () => {
+    const conversation = new Conversation('be kind');
+    conversation.add({ role: 'user', text: 'hello' });
+    conversation.add({ role: 'assistant', text: 'hi there' });
+    expect(conversation.messages(4096)).toEqual([
+      { role: 'system', content: 'be kind' },
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'hi there' },
+    ]);
+  });
+
+  it('drops the oldest turns when the context is full, never the newest user turn', () => {
+    const conversation = new Conversation('sys');
+    for (let i = 0; i < 50; i++) {
+      conversation.add({ role: 'user', text: `question ${i} `.repeat(20) });
+      conversation.add({ role: 'assistant', text: `answer ${i} `.repeat(20) });
+    }
+    conversation.add({ role: 'user', text: 'the newest question' });
+    const messages = conversation.messages(1024, 256);
+    expect(messages[0]).toEqual({ role: 'system', content: 'sys' });
+    expect(messages.at(-1)).toEqual({ role: 'user', content: 'the newest question' });
+    expect(messages.length).toBeLessThan(40);
+    expect(messages[1]?.role).toBe('user');
+    const chars = messages.reduce((sum, message) => sum + message.content.length, 0);
+    expect(chars / 4).toBeLessThanOrEqual(1024);
+  });
+
+  it('skips empty turns and forgets everything on reset with a new id', () => {
+    const conversation = new Conversation('sys');
+    conversation.add({ role: 'user', text: 'hi' });
+    conversation.add({ role: 'assistant', text: '', interrupted: true });
+    expect(conversation.messages(4096)).toHaveLength(2);
+    const before = conversation.id;
+    conversation.reset();
+    expect(conversation.id).not.toBe(before);
+    expect(conversation.messages(4096)).toEqual([{ role: 'system', content: 'sys' }]);
+  });
+});

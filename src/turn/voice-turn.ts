@@ -1,0 +1,207 @@
+/**
+ * One spoken response — the heart of LocalChat:
+ *
+ *   LLM token stream -> ReplyFilter -> SentenceChunker -> TTS per chunk -> PCM16 24 kHz, in order
+ *
+ * The LLM stage and the TTS stage run concurrently: while chunk n is synthesized and sent, the LLM
+ * goes on producing chunk n+1 (pipelining, as in SpeakStream, seed 003). One AbortSignal reaches
+ * every stage; when it fires nothing more is emitted. `whole_reply` delivery reproduces seed 000
+ * (all text first, then all audio) for comparison in the benchmark.
+ */
+import { type AudioChunk, REALTIME_SAMPLE_RATE, durationMs } from '../core/audio.js';
+import { isAbortError } from '../core/errors.js';
+import type { ChatRequest, LLM } from '../core/llm.js';
+import type { TTS } from '../core/tts.js';
+import { resample } from '../audio/resample.js';
+import { ReplyFilter } from '../text/reply-filter.js';
+import { type ChunkerOptions, SentenceChunker } from '../text/sentence-chunker.js';
+import { AsyncQueue } from './async-queue.js';
+
+export type Delivery = 'streaming' | 'whole_reply';
+
+export interface VoiceTurnOptions {
+  llm: LLM;
+  /** null: text only, no audio. */
+  tts: TTS | null;
+  /** Used for a chunk the main TTS fails on (e.g. eSpeak NG when Kokoro throws). */
+  fallbackTts?: TTS | null;
+  request: ChatRequest;
+  voice?: string;
+  /** Speaking rate, 0.5-2.0. */
+  speed?: number;
+  delivery?: Delivery;
+  signal: AbortSignal;
+  chunker?: ChunkerOptions;
+  /**
+   * The text spoken instead of (or after the partial) reply when the LLM fails: seed 000's
+   * fallback response, made specific by the caller.
+   */
+  failureReply: (error: unknown) => string;
+  /** Clock in ms; `performance.now` by default. Timings are measured from `startedAt`. */
+  now?: () => number;
+  startedAt?: number;
+}
+
+export type VoiceTurnEvent =
+  /** Filtered reply text, as it streams (for the transcript). */
+  | { type: 'text'; text: string }
+  /** The next TTS chunk has been decided. */
+  | { type: 'chunk'; index: number; text: string }
+  /** Audio of chunk `chunkIndex`, PCM16 mono 24 kHz. Emitted in chunk order. */
+  | { type: 'audio'; chunkIndex: number; samples: Int16Array }
+  /** A chunk could not be spoken (its text is still shown). */
+  | { type: 'tts-error'; chunkIndex: number; error: unknown };
+
+export interface VoiceTurnResult {
+  status: 'completed' | 'cancelled' | 'failed';
+  /** Everything shown to the learner, fallback message included. */
+  text: string;
+  /** The LLM's part of `text`: what goes into the history. */
+  replyText: string;
+  /** Set when status is `failed`. */
+  error?: unknown;
+  /** ms from `startedAt` to the first LLM token, null if none came. */
+  ttftMs: number | null;
+  /** ms from `startedAt` to the first audio sample, null if none. */
+  ttfaMs: number | null;
+  totalMs: number;
+  /** Total audio produced, in samples at 24 kHz. */
+  audioSamples: number;
+}
+
+/**
+ * Runs one response and reports its events to `emit` synchronously, in order.
+ * Never throws for engine failures: they end the turn as `failed` after the fallback message.
+ */
+export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: VoiceTurnEvent) => void): Promise<VoiceTurnResult> {
+  const { signal } = options;
+  const now = options.now ?? (() => performance.now());
+  const startedAt = options.startedAt ?? now();
+  const delivery = options.delivery ?? 'streaming';
+  let ttftMs: number | null = null;
+  let ttfaMs: number | null = null;
+  let audioSamples = 0;
+  let replyText = '';
+  let shownText = '';
+  let llmError: unknown;
+  const chunks = new AsyncQueue<{ index: number; text: string }>();
+  let chunkCount = 0;
+
+  const safeEmit = (event: VoiceTurnEvent) => {
+    if (!signal.aborted) emit(event);
+  };
+  const onAbort = () => chunks.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  const pushChunk = (text: string) => {
+    const chunk = { index: chunkCount++, text };
+    safeEmit({ type: 'chunk', ...chunk });
+    if (delivery === 'streaming') chunks.push(chunk);
+  };
+  const showText = (text: string) => {
+    if (!text) return;
+    shownText += text;
+    safeEmit({ type: 'text', text });
+  };
+
+  const produceText = async () => {
+    const filter = new ReplyFilter();
+    const chunker = new SentenceChunker(options.chunker);
+    try {
+      for await (const part of options.llm.stream(options.request, { signal })) {
+        if (signal.aborted) break;
+        if (part.type !== 'text-delta') continue;
+        ttftMs ??= now() - startedAt;
+        const text = filter.push(part.text);
+        if (!text) continue;
+        replyText += text;
+        showText(text);
+        for (const chunk of chunker.push(text)) pushChunk(chunk);
+      }
+    } catch (error) {
+      if (!signal.aborted && !isAbortError(error)) llmError = error;
+    }
+    if (signal.aborted) return;
+    const rest = filter.flush();
+    replyText += rest;
+    showText(rest);
+    for (const chunk of chunker.push(rest)) pushChunk(chunk);
+    for (const chunk of chunker.flush()) pushChunk(chunk);
+    if (llmError !== undefined) {
+      const message = options.failureReply(llmError);
+      showText((shownText && !/\s$/.test(shownText) ? ' ' : '') + message);
+      pushChunk(message);
+    }
+  };
+
+  const speak = async (chunk: { index: number; text: string }) => {
+    if (!options.tts) return;
+    const engines = [options.tts, ...(options.fallbackTts && options.fallbackTts !== options.tts ? [options.fallbackTts] : [])];
+    for (const [attempt, tts] of engines.entries()) {
+      let produced = false;
+      try {
+        const voice = attempt === 0 ? options.voice : undefined;
+        for await (const audio of tts.synthesize(chunk.text, { signal, voice, speed: options.speed })) {
+          if (signal.aborted) return;
+          const samples = toRealtimeRate(audio);
+          if (samples.length === 0) continue;
+          produced = true;
+          ttfaMs ??= now() - startedAt;
+          audioSamples += samples.length;
+          safeEmit({ type: 'audio', chunkIndex: chunk.index, samples });
+        }
+        return;
+      } catch (error) {
+        if (signal.aborted || isAbortError(error)) return;
+        // Retry with the fallback only before any audio of this chunk went out.
+        if (produced || attempt === engines.length - 1) {
+          safeEmit({ type: 'tts-error', chunkIndex: chunk.index, error });
+          return;
+        }
+      }
+    }
+  };
+
+  const produceAudio = async () => {
+    for await (const chunk of chunks) {
+      if (signal.aborted) return;
+      await speak(chunk);
+    }
+  };
+
+  try {
+    if (delivery === 'streaming') {
+      const audio = produceAudio();
+      await produceText().finally(() => chunks.close());
+      await audio;
+    } else {
+      await produceText();
+      if (!signal.aborted && shownText.trim()) await speak({ index: 0, text: shownText.trim() });
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+
+  const status = signal.aborted ? 'cancelled' : llmError !== undefined ? 'failed' : 'completed';
+  return {
+    status,
+    text: shownText,
+    replyText: replyText.trim(),
+    ...(status === 'failed' ? { error: llmError } : {}),
+    ttftMs,
+    ttfaMs,
+    totalMs: now() - startedAt,
+    audioSamples,
+  };
+}
+
+/** Brings a TTS chunk to the realtime rate (24 kHz); a no-op when it is already there. */
+function toRealtimeRate(audio: AudioChunk): Int16Array {
+  return audio.sampleRate === REALTIME_SAMPLE_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, REALTIME_SAMPLE_RATE);
+}
+
+/** Duration of realtime audio in ms. */
+export function realtimeDurationMs(samples: number): number {
+  return durationMs(samples, REALTIME_SAMPLE_RATE);
+}
+

@@ -1,0 +1,209 @@
+/**
+ * Plays the tutor's voice: PCM16 mono 24 kHz chunks streamed from the server (or kept for a
+ * replay) go to the `localchat-player` AudioWorklet, which plays them gaplessly.
+ *
+ * - The AudioContext opens at 24 kHz where the browser allows it (no resampling at all); else at
+ *   its default rate and the worklet resamples.
+ * - Browsers only start audio after a user gesture: `unlock()` runs on the first click or key
+ *   (see `installUnlockListeners`), creating and resuming the context inside the gesture.
+ * - One stream plays at a time. `startStream` clears whatever was playing (a control message
+ *   that overtakes queued audio), `stop` clears at once.
+ * - `window.__localchat` mirrors the worklet's reports for browser tests:
+ *   `{ playedSamples, state }`, `playedSamples` counted in 24 kHz samples since the page loaded.
+ */
+import workletUrl from './player-worklet.ts?worker&url';
+import type { PlayerWorkletInput, PlayerWorkletStatus } from './player-worklet.js';
+
+/** Sample rate of the audio the server sends (OpenAI Realtime API `audio/pcm`), Hz. */
+export const SOURCE_SAMPLE_RATE = 24_000;
+/** Audio queued before a stream starts playing, absorbing network and synthesis jitter, ms. */
+export const PREBUFFER_MS = 80;
+
+/**
+ * `locked`: no running AudioContext yet (waiting for a user gesture); `idle`: nothing to play;
+ * `buffering`: audio queued, waiting for the prebuffer; `playing`: sound is coming out.
+ */
+export type PlayerState = 'locked' | 'idle' | 'buffering' | 'playing';
+
+export interface PlayerSnapshot {
+  state: PlayerState;
+  /** Id of the stream playing or about to play (a message id), or null. */
+  source: string | null;
+}
+
+/** What browser tests read from `window.__localchat`. */
+export interface LocalChatDebug {
+  playedSamples: number;
+  state: PlayerState;
+  /** The AudioContext's sample rate, Hz (null before unlock). */
+  contextSampleRate: number | null;
+}
+
+declare global {
+  interface Window {
+    __localchat?: LocalChatDebug;
+  }
+}
+
+type Listener = () => void;
+
+export class AudioPlayer {
+  private context: AudioContext | null = null;
+  private node: AudioWorkletNode | null = null;
+  private loading: Promise<void> | null = null;
+  /** Messages posted before the worklet is ready; sent once it is. */
+  private backlog: PlayerWorkletInput[] = [];
+  private generation = 0;
+  private workletState: PlayerWorkletStatus['state'] = 'idle';
+  private snapshotValue: PlayerSnapshot = { state: 'locked', source: null };
+  private readonly listeners = new Set<Listener>();
+  private readonly debug: LocalChatDebug;
+
+  constructor() {
+    this.debug = { playedSamples: 0, state: 'locked', contextSampleRate: null };
+    if (typeof window !== 'undefined') window.__localchat = this.debug;
+  }
+
+  /** Current state; a new object whenever anything changes (for `useSyncExternalStore`). */
+  getSnapshot = (): PlayerSnapshot => this.snapshotValue;
+
+  subscribe = (listener: Listener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /**
+   * Creates (first call) and resumes the AudioContext. Call it from a user gesture handler:
+   * browsers refuse to start audio otherwise.
+   */
+  unlock(): void {
+    if (!this.context) {
+      const AudioContextClass = window.AudioContext ?? (window as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+      if (!AudioContextClass) return;
+      try {
+        this.context = new AudioContextClass({ sampleRate: SOURCE_SAMPLE_RATE, latencyHint: 'interactive' });
+      } catch {
+        this.context = new AudioContextClass({ latencyHint: 'interactive' });
+      }
+      this.debug.contextSampleRate = this.context.sampleRate;
+      this.context.addEventListener('statechange', () => this.update());
+      this.loading = this.load(this.context);
+    }
+    if (this.context.state === 'suspended') {
+      this.context.resume().then(
+        () => this.update(),
+        () => undefined,
+      );
+    }
+  }
+
+  /** Clears whatever plays and starts stream `source` (its audio follows through `push`). */
+  startStream(source: string): void {
+    this.generation++;
+    this.backlog = [];
+    this.post({ type: 'clear', generation: this.generation });
+    this.setSource(source);
+  }
+
+  /** Appends PCM16 24 kHz samples to stream `source`; ignored unless it is the current stream. */
+  push(source: string, samples: Int16Array): void {
+    if (this.snapshotValue.source !== source || samples.length === 0) return;
+    this.post({ type: 'push', samples });
+  }
+
+  /** Stream `source` is complete: play out the rest without waiting for more. */
+  endStream(source: string): void {
+    if (this.snapshotValue.source !== source) return;
+    this.post({ type: 'end' });
+  }
+
+  /** Plays a whole recording (a replay), replacing whatever was playing. */
+  play(source: string, chunks: readonly Int16Array[]): void {
+    this.startStream(source);
+    for (const chunk of chunks) this.push(source, chunk);
+    this.endStream(source);
+  }
+
+  /** Stops playback at once and forgets the current stream. */
+  stop(): void {
+    this.generation++;
+    this.backlog = [];
+    this.post({ type: 'clear', generation: this.generation });
+    this.setSource(null);
+  }
+
+  private async load(context: AudioContext): Promise<void> {
+    try {
+      await context.audioWorklet.addModule(workletUrl);
+      const node = new AudioWorkletNode(context, 'localchat-player', {
+        numberOfInputs: 0,
+        numberOfOutputs: 1,
+        outputChannelCount: [1],
+        processorOptions: { sourceRate: SOURCE_SAMPLE_RATE, prebufferMs: PREBUFFER_MS },
+      });
+      node.port.onmessage = (message: MessageEvent<PlayerWorkletStatus>) => this.receive(message.data);
+      node.connect(context.destination);
+      this.node = node;
+      const backlog = this.backlog;
+      this.backlog = [];
+      node.port.postMessage({ type: 'clear', generation: this.generation } satisfies PlayerWorkletInput);
+      for (const message of backlog) node.port.postMessage(message);
+      this.update();
+    } catch (error) {
+      console.error('LocalChat: the audio player could not start', error);
+    }
+  }
+
+  private post(message: PlayerWorkletInput): void {
+    if (this.node) this.node.port.postMessage(message);
+    else this.backlog.push(message);
+  }
+
+  private receive(status: PlayerWorkletStatus): void {
+    this.debug.playedSamples = status.playedSamples;
+    // A report about a stream cleared since: only the counter is still news.
+    if (status.generation !== this.generation) return;
+    this.workletState = status.state;
+    if (status.drained) this.setSource(null);
+    else this.update();
+  }
+
+  private setSource(source: string | null): void {
+    if (source === null) this.workletState = 'idle';
+    this.update(source);
+  }
+
+  private update(source: string | null = this.snapshotValue.source): void {
+    const running = this.context?.state === 'running' && this.node !== null;
+    let state: PlayerState = running ? this.workletState : 'locked';
+    if (running && state === 'idle' && source !== null) state = 'buffering';
+    this.debug.state = state;
+    const previous = this.snapshotValue;
+    if (previous.state === state && previous.source === source) return;
+    this.snapshotValue = { state, source };
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Awaits the worklet (for tests and for callers that need audio to be ready). */
+  async ready(): Promise<void> {
+    await this.loading;
+  }
+}
+
+/**
+ * Unlocks `player` on the first pointer or key gesture, and again on later ones while the
+ * context is not running (Safari suspends it when the page goes to the background).
+ * @returns a function that removes the listeners
+ */
+export function installUnlockListeners(player: AudioPlayer): () => void {
+  const unlock = (): void => player.unlock();
+  const options = { capture: true, passive: true } as const;
+  window.addEventListener('pointerdown', unlock, options);
+  window.addEventListener('keydown', unlock, options);
+  window.addEventListener('touchend', unlock, options);
+  return () => {
+    window.removeEventListener('pointerdown', unlock, options);
+    window.removeEventListener('keydown', unlock, options);
+    window.removeEventListener('touchend', unlock, options);
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * The UI's view of a realtime session, built from server events by a pure reducer: transcript,
+ * engine states, downloads, voices, notices and toasts. Audio never passes through here (see
+ * use-session.ts); a message only records that it has audio.
+ */
+import type { EngineStatus } from '../../../src/core/engine-status.js';
+import type { Voice } from '../../../src/core/tts.js';
+import type { DownloadProgressEvent, ServerEvent } from '../../../src/server/realtime/server-events.js';
+import type { ConnectionStatus } from '../realtime/client.js';
+
+export type { EngineStatus, Voice };
+
+export type MessageStatus = 'sending' | 'sent' | 'streaming' | 'completed' | 'cancelled' | 'failed';
+
+export interface ChatMessage {
+  id: string;
+  role: 'user' | 'assistant' | 'note';
+  text: string;
+  status: MessageStatus;
+  /** Why the message failed (shown under it). */
+  error?: string;
+  responseId?: string;
+  hasAudio: boolean;
+  /** Time to first token and to first audio, ms (from `localchat.response.metrics`). */
+  ttftMs?: number | null;
+  ttfaMs?: number | null;
+}
+
+export interface Notice {
+  id: string;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export interface Toast {
+  id: string;
+  message: string;
+  level: 'info' | 'error';
+}
+
+export interface SessionState {
+  connection: ConnectionStatus;
+  /** True once the first connection opened (later drops show "reconnecting", not "connecting"). */
+  everConnected: boolean;
+  messages: ChatMessage[];
+  engines: EngineStatus[];
+  /** Downloads in progress, by model. */
+  downloads: Record<string, DownloadProgressEvent>;
+  voices: Voice[];
+  defaultVoice: string | null;
+  voice: string | null;
+  speed: number;
+  /** The response running now, or null. */
+  activeResponseId: string | null;
+  /** A `response.create` was sent and its `response.created` has not come yet. */
+  awaitingResponse: boolean;
+  notices: Notice[];
+  toasts: Toast[];
+}
+
+export const initialSessionState: SessionState = {
+  connection: 'connecting',
+  everConnected: false,
+  messages: [],
+  engines: [],
+  downloads: {},
+  voices: [],
+  defaultVoice: null,
+  voice: null,
+  speed: 1,
+  activeResponseId: null,
+  awaitingResponse: false,
+  notices: [],
+  toasts: [],
+};
+
+export type SessionAction =
+  | { type: 'server'; event: ServerEvent }
+  | { type: 'connection'; status: ConnectionStatus }
+  | { type: 'user-message'; id: string; text: string }
+  | { type: 'user-message-failed'; id: string; error: string }
+  | { type: 'response-requested' }
+  | { type: 'response-request-failed' }
+  | { type: 'audio-received'; itemId: string; responseId: string }
+  | { type: 'voice'; voice: string }
+  | { type: 'speed'; speed: number }
+  | { type: 'toast'; toast: Toast }
+  | { type: 'dismiss-toast'; id: string }
+  | { type: 'dismiss-notice'; id: string };
+
+let localCounter = 0;
+/** A client-side id (messages, toasts, notes). */
+export function localId(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${(++localCounter).toString(36)}`;
+}
+
+const MAX_TOASTS = 4;
+
+/** True while a reply is requested or running (the composer shows Stop). */
+export function isResponding(state: SessionState): boolean {
+  return state.awaitingResponse || state.activeResponseId !== null;
+}
+
+export function sessionReducer(state: SessionState, action: SessionAction): SessionState {
+  switch (action.type) {
+    case 'server':
+      return applyServerEvent(state, action.event);
+    case 'connection':
+      return applyConnection(state, action.status);
+    case 'user-message':
+      return {
+        ...state,
+        messages: [...state.messages, { id: action.id, role: 'user', text: action.text, status: 'sending', hasAudio: false }],
+      };
+    case 'user-message-failed':
+      return updateMessage(state, action.id, () => ({ status: 'failed', error: action.error }));
+    case 'response-requested':
+      return { ...state, awaitingResponse: true };
+    case 'response-request-failed':
+      return { ...state, awaitingResponse: false };
+    case 'audio-received': {
+      const existing = state.messages.find((message) => message.id === action.itemId);
+      if (existing?.hasAudio) return state;
+      const withMessage = existing ? state : addAssistant(state, action.itemId, action.responseId);
+      return updateMessage(withMessage, action.itemId, () => ({ hasAudio: true }));
+    }
+    case 'voice':
+      return { ...state, voice: action.voice };
+    case 'speed':
+      return { ...state, speed: action.speed };
+    case 'toast':
+      return { ...state, toasts: [...state.toasts, action.toast].slice(-MAX_TOASTS) };
+    case 'dismiss-toast':
+      return { ...state, toasts: state.toasts.filter((toast) => toast.id !== action.id) };
+    case 'dismiss-notice':
+      return { ...state, notices: state.notices.filter((notice) => notice.id !== action.id) };
+  }
+}
+
+function applyConnection(state: SessionState, status: ConnectionStatus): SessionState {
+  if (status === state.connection) return state;
+  if (status === 'connected') {
+    const messages = state.everConnected && state.messages.length > 0
+      ? [...state.messages, note('Reconnected. The tutor starts a fresh conversation.')]
+      : state.messages;
+    return { ...state, connection: status, everConnected: true, messages };
+  }
+  if (state.connection !== 'connected') return { ...state, connection: status };
+  // The connection dropped: whatever was running is lost.
+  const messages = state.messages.map((message): ChatMessage => {
+    if (message.status === 'streaming') return { ...message, status: 'failed', error: 'The connection was lost.' };
+    if (message.status === 'sending') return { ...message, status: 'failed', error: 'Not sent: the connection was lost.' };
+    return message;
+  });
+  return { ...state, connection: status, messages, activeResponseId: null, awaitingResponse: false, downloads: {} };
+}
+
+function applyServerEvent(state: SessionState, event: ServerEvent): SessionState {
+  switch (event.type) {
+    case 'session.created':
+    case 'session.updated': {
+      const { voice, speed } = sessionOutput(event.session);
+      return { ...state, voice: voice ?? state.voice, speed: speed ?? state.speed };
+    }
+    case 'localchat.voices':
+      return {
+        ...state,
+        voices: event.voices,
+        defaultVoice: event.default_voice,
+        voice: state.voice ?? event.default_voice,
+      };
+    case 'localchat.engine.status': {
+      const downloads = { ...state.downloads };
+      for (const engine of event.engines) if (engine.state !== 'downloading') delete downloads[engine.modelId];
+      return { ...state, engines: event.engines, downloads };
+    }
+    case 'localchat.download.progress': {
+      const downloads = { ...state.downloads };
+      if (event.total_bytes !== null && event.downloaded_bytes >= event.total_bytes) delete downloads[event.model];
+      else downloads[event.model] = event;
+      return { ...state, downloads };
+    }
+    case 'localchat.notice':
+      if (state.notices.some((notice) => notice.message === event.message)) return state;
+      return { ...state, notices: [...state.notices, { id: event.event_id || localId('notice'), level: event.level, message: event.message }] };
+    case 'localchat.conversation.reset':
+      return { ...state, messages: [], activeResponseId: null, awaitingResponse: false };
+    case 'conversation.item.added':
+    case 'conversation.item.done': {
+      const item = event.item;
+      if (item.type !== 'message' || item.role !== 'user' || !item.id) return state;
+      const text = item.content.map((part) => part.text ?? part.transcript ?? '').join('');
+      if (state.messages.some((message) => message.id === item.id)) {
+        return updateMessage(state, item.id, (message) => (message.status === 'sending' ? { status: 'sent' } : {}));
+      }
+      // The server chose its own id: adopt it for the oldest unconfirmed message with this text.
+      const pending = state.messages.find((message) => message.role === 'user' && message.status === 'sending' && message.text === text);
+      if (pending) return updateMessage(state, pending.id, () => ({ id: item.id, status: 'sent' }));
+      return { ...state, messages: [...state.messages, { id: item.id, role: 'user', text, status: 'sent', hasAudio: false }] };
+    }
+    case 'response.created':
+      return { ...state, activeResponseId: event.response.id ?? state.activeResponseId, awaitingResponse: false };
+    case 'response.output_item.added': {
+      const item = event.item;
+      if (item.type !== 'message' || item.role !== 'assistant' || !item.id) return state;
+      if (state.messages.some((message) => message.id === item.id)) return state;
+      return addAssistant(state, item.id, event.response_id);
+    }
+    case 'response.output_audio_transcript.delta': {
+      const withMessage = state.messages.some((message) => message.id === event.item_id)
+        ? state
+        : addAssistant(state, event.item_id, event.response_id);
+      return updateMessage(withMessage, event.item_id, (message) => ({ text: message.text + event.delta }));
+    }
+    case 'response.output_audio_transcript.done':
+      // The final transcript is authoritative (it is what history keeps, e.g. after a cancel).
+      if (!state.messages.some((message) => message.id === event.item_id)) return state;
+      return updateMessage(state, event.item_id, (message) => ({ text: event.transcript || message.text }));
+    case 'response.done':
+      return applyResponseDone(state, event.response);
+    case 'localchat.response.metrics':
+      return updateWhere(state, (message) => message.responseId === event.response_id, () => ({
+        ttftMs: event.ttft_ms,
+        ttfaMs: event.ttfa_ms,
+      }));
+    case 'error':
+      return {
+        ...state,
+        toasts: [...state.toasts, { id: event.event_id || localId('toast'), level: 'error' as const, message: event.error.message }].slice(-MAX_TOASTS),
+      };
+    default:
+      return state;
+  }
+}
+
+type ResponseDone = Extract<ServerEvent, { type: 'response.done' }>['response'];
+
+function applyResponseDone(state: SessionState, response: ResponseDone): SessionState {
+  const responseId = response.id;
+  const activeResponseId = state.activeResponseId === responseId || !responseId ? null : state.activeResponseId;
+  const status: MessageStatus = response.status === 'cancelled'
+    ? 'cancelled'
+    : response.status === 'failed' || response.status === 'incomplete'
+      ? 'failed'
+      : 'completed';
+  const error = status === 'failed' ? failureMessage(response) : undefined;
+  const belongs = (message: ChatMessage): boolean => message.role === 'assistant' && message.responseId === responseId;
+  const next = { ...state, activeResponseId };
+  if (!state.messages.some(belongs)) {
+    // Nothing was said (e.g. no LLM available): still tell the learner what happened.
+    if (status !== 'failed') return next;
+    const id = localId('failed');
+    return {
+      ...next,
+      messages: [...state.messages, { id, role: 'assistant', text: '', status, error, responseId, hasAudio: false }],
+    };
+  }
+  return updateWhere(next, belongs, () => ({ status, error }));
+}
+
+function failureMessage(response: ResponseDone): string {
+  const details = response.status_details;
+  const error = details?.error as { message?: string; code?: string; type?: string } | undefined;
+  if (error?.message) return error.message;
+  if (response.status === 'incomplete') return 'The reply was cut short.';
+  return error?.code ? `The reply failed (${error.code}).` : 'The reply failed.';
+}
+
+function addAssistant(state: SessionState, id: string, responseId: string): SessionState {
+  return {
+    ...state,
+    activeResponseId: state.activeResponseId ?? responseId,
+    messages: [...state.messages, { id, role: 'assistant', text: '', status: 'streaming', responseId, hasAudio: false }],
+  };
+}
+
+function note(text: string): ChatMessage {
+  return { id: localId('note'), role: 'note', text, status: 'completed', hasAudio: false };
+}
+
+function updateMessage(state: SessionState, id: string, change: (message: ChatMessage) => Partial<ChatMessage>): SessionState {
+  return updateWhere(state, (message) => message.id === id, change);
+}
+
+function updateWhere(
+  state: SessionState,
+  predicate: (message: ChatMessage) => boolean,
+  change: (message: ChatMessage) => Partial<ChatMessage>,
+): SessionState {
+  let changed = false;
+  const messages = state.messages.map((message) => {
+    if (!predicate(message)) return message;
+    changed = true;
+    return { ...message, ...change(message) };
+  });
+  return changed ? { ...state, messages } : state;
+}
+
+/** `session.audio.output.voice` and `.speed` of a session object, where present. */
+function sessionOutput(session: unknown): { voice?: string; speed?: number } {
+  const audio = field(session, 'audio');
+  const output = field(audio, 'output');
+  const speed = field(output, 'speed');
+  return { voice: voiceId(field(output, 'voice')), speed: typeof speed === 'number' ? speed : undefined };
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function voiceId(voice: unknown): string | undefined {
+  if (typeof voice === 'string') return voice;
+  if (typeof voice === 'object' && voice !== null && typeof (voice as { id?: unknown }).id === 'string') return (voice as { id: string }).id;
+  return undefined;
+}

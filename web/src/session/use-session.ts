@@ -1,0 +1,324 @@
+/**
+ * `useSession`: one realtime connection, its UI state and its audio. Server events go through
+ * the pure reducer (state.ts) for the transcript, and straight to the player and the audio store
+ * for sound, so audio never waits on a React render.
+ */
+import { useCallback, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
+import { AudioStore } from '../audio/audio-store.js';
+import { decodePcm16Base64 } from '../audio/pcm.js';
+import { AudioPlayer, installUnlockListeners, type PlayerSnapshot } from '../audio/player.js';
+import { RealtimeClient, realtimeUrl, type ServerEvent } from '../realtime/client.js';
+import { loadPreferences, savePreferences } from './preferences.js';
+import { initialSessionState, isResponding, localId, sessionReducer, type SessionState } from './state.js';
+
+/** Longest user message, characters (the server's MAX_MESSAGE_CHARS). */
+export const MAX_MESSAGE_CHARS = 4000;
+/** How long a message typed during a reply waits for that reply's cancellation, ms. */
+const CANCEL_WAIT_MS = 2500;
+/** Speed slider changes are sent after this pause, ms. */
+const SPEED_DEBOUNCE_MS = 250;
+
+export interface SessionActions {
+  /** Sends a user message and asks for a reply; interrupts a running reply first. */
+  sendText(text: string): void;
+  /** Stops the running reply: playback clears at once, the server is told to cancel. */
+  cancel(): void;
+  /** Forgets the conversation (server and screen). */
+  newChat(): void;
+  setVoice(voice: string): void;
+  setSpeed(speed: number): void;
+  /** Replays a tutor message's audio, or stops it if it is the one playing. */
+  toggleReplay(messageId: string): void;
+  /** Stops whatever audio plays, without cancelling the reply. */
+  stopPlayback(): void;
+  dismissToast(id: string): void;
+  dismissNotice(id: string): void;
+  toast(message: string, level?: 'info' | 'error'): void;
+}
+
+export interface Session {
+  state: SessionState;
+  player: PlayerSnapshot;
+  responding: boolean;
+  actions: SessionActions;
+}
+
+interface QueuedMessage {
+  id: string;
+  text: string;
+}
+
+type Correlation = { kind: 'item'; messageId: string } | { kind: 'response' };
+
+interface SessionResources {
+  client: RealtimeClient;
+  player: AudioPlayer;
+  store: AudioStore;
+}
+
+let resources: SessionResources | null = null;
+
+/** One connection, player and audio store per page (React may run initializers twice). */
+function sessionResources(): SessionResources {
+  resources ??= {
+    client: new RealtimeClient(realtimeUrl(window.location)),
+    player: new AudioPlayer(),
+    store: new AudioStore(),
+  };
+  return resources;
+}
+
+export function useSession(): Session {
+  const [state, dispatch] = useReducer(sessionReducer, initialSessionState);
+  const { client, player, store } = sessionResources();
+  const playerSnapshot = useSyncExternalStore(player.subscribe, player.getSnapshot);
+
+  // Mutable session facts the event handlers need synchronously.
+  const live = useRef({
+    activeResponseId: null as string | null,
+    awaitingResponse: false,
+    cancelRequested: false,
+    /** Items whose audio stream was started on the player. */
+    streamedItems: new Set<string>(),
+    /** Assistant item ids by response id. */
+    itemsByResponse: new Map<string, string[]>(),
+    /** Client event ids -> what they carried, to attribute `error` events. */
+    correlations: new Map<string, Correlation>(),
+    /** Messages typed while a reply was being cancelled. */
+    queued: [] as QueuedMessage[],
+    queueTimer: null as ReturnType<typeof setTimeout> | null,
+    speedTimer: null as ReturnType<typeof setTimeout> | null,
+  });
+
+  const requestReply = useCallback(
+    (messages: readonly QueuedMessage[]) => {
+      if (messages.length === 0) return;
+      const current = live.current;
+      const itemEventIds = messages.map((message) =>
+        client.send({
+          type: 'conversation.item.create',
+          item: { id: message.id, type: 'message', role: 'user', content: [{ type: 'input_text', text: message.text }] },
+        }),
+      );
+      const responseEventId = client.send({ type: 'response.create' });
+      messages.forEach((message, index) => {
+        const eventId = itemEventIds[index];
+        if (eventId) current.correlations.set(eventId, { kind: 'item', messageId: message.id });
+        else dispatch({ type: 'user-message-failed', id: message.id, error: 'Not sent: not connected.' });
+      });
+      if (!responseEventId) {
+        current.awaitingResponse = false;
+        dispatch({ type: 'response-request-failed' });
+        return;
+      }
+      current.correlations.set(responseEventId, { kind: 'response' });
+      current.awaitingResponse = true;
+    },
+    [client],
+  );
+
+  const flushQueued = useCallback(() => {
+    const current = live.current;
+    if (current.queueTimer) clearTimeout(current.queueTimer);
+    current.queueTimer = null;
+    const queued = current.queued;
+    current.queued = [];
+    requestReply(queued);
+  }, [requestReply]);
+
+  const handleEvent = useCallback(
+    (event: ServerEvent) => {
+      const current = live.current;
+      switch (event.type) {
+        case 'session.created': {
+          const saved = loadPreferences();
+          if (saved.speed !== undefined) client.send({ type: 'session.update', session: { audio: { output: { speed: saved.speed } } } });
+          break;
+        }
+        case 'localchat.voices': {
+          const saved = loadPreferences().voice;
+          if (saved && saved !== event.default_voice && event.voices.some((voice) => voice.id === saved)) {
+            client.send({ type: 'session.update', session: { audio: { output: { voice: saved } } } });
+            dispatch({ type: 'voice', voice: saved });
+          }
+          break;
+        }
+        case 'response.created':
+          current.activeResponseId = event.response.id ?? null;
+          current.awaitingResponse = false;
+          if (current.cancelRequested) {
+            current.cancelRequested = false;
+            client.send({ type: 'response.cancel', response_id: event.response.id });
+          }
+          break;
+        case 'response.output_item.added':
+          if (event.item.type === 'message' && event.item.role === 'assistant' && event.item.id) {
+            startItemStream(event.item.id, event.response_id);
+          }
+          break;
+        case 'response.output_audio.delta': {
+          const samples = decodePcm16Base64(event.delta);
+          if (!current.streamedItems.has(event.item_id)) startItemStream(event.item_id, event.response_id);
+          if (!store.has(event.item_id)) dispatch({ type: 'audio-received', itemId: event.item_id, responseId: event.response_id });
+          store.append(event.item_id, samples);
+          player.push(event.item_id, samples);
+          break;
+        }
+        case 'response.output_audio.done':
+          player.endStream(event.item_id);
+          break;
+        case 'response.done': {
+          const responseId = event.response.id;
+          const items = responseId ? current.itemsByResponse.get(responseId) ?? [] : [];
+          for (const itemId of items) {
+            if (event.response.status === 'cancelled') {
+              if (player.getSnapshot().source === itemId) player.stop();
+            } else {
+              player.endStream(itemId);
+            }
+          }
+          if (responseId) current.itemsByResponse.delete(responseId);
+          if (!responseId || current.activeResponseId === responseId) current.activeResponseId = null;
+          current.cancelRequested = false;
+          flushQueued();
+          break;
+        }
+        case 'localchat.conversation.reset':
+          store.clear();
+          player.stop();
+          current.streamedItems.clear();
+          current.itemsByResponse.clear();
+          current.activeResponseId = null;
+          current.awaitingResponse = false;
+          break;
+        case 'error': {
+          const eventId = event.error.event_id;
+          const correlation = eventId ? current.correlations.get(eventId) : undefined;
+          if (correlation?.kind === 'item') dispatch({ type: 'user-message-failed', id: correlation.messageId, error: event.error.message });
+          if (correlation?.kind === 'response') {
+            current.awaitingResponse = false;
+            dispatch({ type: 'response-request-failed' });
+          }
+          break;
+        }
+        default:
+          break;
+      }
+      dispatch({ type: 'server', event });
+
+      function startItemStream(itemId: string, responseId: string): void {
+        if (current.streamedItems.has(itemId)) return;
+        current.streamedItems.add(itemId);
+        const items = current.itemsByResponse.get(responseId) ?? [];
+        items.push(itemId);
+        current.itemsByResponse.set(responseId, items);
+        player.startStream(itemId);
+      }
+    },
+    [client, player, store, flushQueued],
+  );
+
+  useEffect(() => {
+    const removeUnlock = installUnlockListeners(player);
+    const removeEvents = client.onEvent(handleEvent);
+    const removeStatus = client.onStatus((status) => {
+      if (status !== 'connected') {
+        const current = live.current;
+        current.activeResponseId = null;
+        current.awaitingResponse = false;
+        current.cancelRequested = false;
+        current.queued = [];
+        current.correlations.clear();
+        player.stop();
+      }
+      dispatch({ type: 'connection', status });
+    });
+    client.connect();
+    return () => {
+      removeUnlock();
+      removeEvents();
+      removeStatus();
+      client.close();
+    };
+  }, [client, player, handleEvent]);
+
+  const actions = useMemo((): SessionActions => {
+    const current = live.current;
+    const cancel = (): void => {
+      player.stop();
+      if (current.activeResponseId) client.send({ type: 'response.cancel', response_id: current.activeResponseId });
+      else if (current.awaitingResponse) current.cancelRequested = true;
+    };
+    return {
+      sendText(text) {
+        const trimmed = text.trim();
+        if (!trimmed) return;
+        player.unlock();
+        if (client.status !== 'connected') {
+          dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'error', message: 'Not connected to LocalChat yet. Your message was not sent.' } });
+          return;
+        }
+        const message = { id: localId('item'), text: trimmed.slice(0, MAX_MESSAGE_CHARS) };
+        dispatch({ type: 'user-message', id: message.id, text: message.text });
+        dispatch({ type: 'response-requested' });
+        if (current.activeResponseId || current.awaitingResponse) {
+          // Interrupt the running reply; send once its cancellation is confirmed.
+          cancel();
+          current.queued.push(message);
+          current.queueTimer ??= setTimeout(flushQueued, CANCEL_WAIT_MS);
+          return;
+        }
+        requestReply([message]);
+      },
+      cancel,
+      newChat() {
+        player.stop();
+        if (current.activeResponseId || current.awaitingResponse) cancel();
+        current.queued = [];
+        if (!client.send({ type: 'localchat.conversation.reset' })) {
+          dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'error', message: 'Not connected: the conversation was not reset.' } });
+        }
+      },
+      setVoice(voice) {
+        dispatch({ type: 'voice', voice });
+        savePreferences({ voice });
+        client.send({ type: 'session.update', session: { audio: { output: { voice } } } });
+      },
+      setSpeed(speed) {
+        dispatch({ type: 'speed', speed });
+        savePreferences({ speed });
+        if (current.speedTimer) clearTimeout(current.speedTimer);
+        current.speedTimer = setTimeout(() => {
+          client.send({ type: 'session.update', session: { audio: { output: { speed } } } });
+        }, SPEED_DEBOUNCE_MS);
+      },
+      toggleReplay(messageId) {
+        player.unlock();
+        if (player.getSnapshot().source === messageId) {
+          player.stop();
+          return;
+        }
+        const chunks = store.get(messageId);
+        if (!chunks) {
+          dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'info', message: 'The audio of this message is no longer kept.' } });
+          return;
+        }
+        player.play(messageId, chunks);
+      },
+      stopPlayback() {
+        player.stop();
+      },
+      dismissToast(id) {
+        dispatch({ type: 'dismiss-toast', id });
+      },
+      dismissNotice(id) {
+        dispatch({ type: 'dismiss-notice', id });
+      },
+      toast(message, level = 'info') {
+        dispatch({ type: 'toast', toast: { id: localId('toast'), level, message } });
+      },
+    };
+  }, [client, player, store, requestReply, flushQueued]);
+
+  return { state, player: playerSnapshot, responding: isResponding(state), actions };
+}
