@@ -30,6 +30,8 @@ export interface TTS {
    * @throws EngineError on failure
    */
   synthesize(text: string, options: SynthesizeOptions): AsyncIterable<AudioChunk>;
+  /** Optional warm-up (load weights, phonemizer) so the first reply is not slowed by it. */
+  prepare?(): Promise<void>;
   dispose?(): Promise<void>;
 }
 

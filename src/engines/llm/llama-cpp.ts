@@ -234,6 +234,8 @@ export class LlamaCppLLM implements LLM {
     try {
       model = await llama.loadModel({ modelPath, gpuLayers: options.gpuLayers ?? 'auto' });
     } catch (error) {
+      // llama.cpp's log lines reach JavaScript a moment after the exception.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       throw new ModelLoadError(
         modelPath,
         `Could not load the model ${modelPath}: ${loadFailureDetail(error, errorsBefore)}`,
