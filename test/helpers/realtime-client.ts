@@ -27,7 +27,10 @@ export class TestRealtimeClient {
       const client = new TestRealtimeClient(socket);
       socket.once('open', () => resolve(client));
       socket.once('error', reject);
-      socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+      socket.once('unexpected-response', (request, response) => {
+        request.destroy();
+        reject(new Error(`HTTP ${response.statusCode}`));
+      });
     });
   }
 

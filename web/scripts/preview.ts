@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type {} from '../src/audio/player.js';
 import { startFakeServer, type Scenario } from './fake-realtime-server.js';
 
 const root = fileURLToPath(new URL('../../dist/web/', import.meta.url));

@@ -19,7 +19,7 @@ export function decodePcm16Base64(base64: string): Int16Array {
   return samples;
 }
 
-/** Encodes samples the way the server does (used by the preview server and tests). */
+/** Encodes samples the way the server does (the inverse of `decodePcm16Base64`). */
 export function encodePcm16Base64(samples: Int16Array): string {
   let binary = '';
   for (const sample of samples) binary += String.fromCharCode(sample & 0xff, (sample >> 8) & 0xff);

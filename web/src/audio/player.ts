@@ -50,7 +50,6 @@ type Listener = () => void;
 export class AudioPlayer {
   private context: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
-  private loading: Promise<void> | null = null;
   /** Messages posted before the worklet is ready; sent once it is. */
   private backlog: PlayerWorkletInput[] = [];
   private generation = 0;
@@ -87,7 +86,7 @@ export class AudioPlayer {
       }
       this.debug.contextSampleRate = this.context.sampleRate;
       this.context.addEventListener('statechange', () => this.update());
-      this.loading = this.load(this.context);
+      void this.load(this.context);
     }
     if (this.context.state === 'suspended') {
       this.context.resume().then(
@@ -182,11 +181,6 @@ export class AudioPlayer {
     if (previous.state === state && previous.source === source) return;
     this.snapshotValue = { state, source };
     for (const listener of this.listeners) listener();
-  }
-
-  /** Awaits the worklet (for tests and for callers that need audio to be ready). */
-  async ready(): Promise<void> {
-    await this.loading;
   }
 }
 

@@ -96,6 +96,14 @@ export function Composer({ connected, responding, onSend, onStop, onSpeechStart,
         send();
       }}
     >
+      {showCounter ? (
+        <div className="composer__counter">
+          <span className={`counter${length >= MAX_MESSAGE_CHARS ? ' counter--full' : ''}`} aria-live="polite">
+            {length.toLocaleString('en')} / {MAX_MESSAGE_CHARS.toLocaleString('en')}
+            <span className="visually-hidden"> characters</span>
+          </span>
+        </div>
+      ) : null}
       <div className={`composer__box${speech.listening ? ' composer__box--listening' : ''}`}>
         <label htmlFor="composer-input" className="visually-hidden">
           Message
@@ -129,11 +137,6 @@ export function Composer({ connected, responding, onSend, onStop, onSpeechStart,
             >
               <MicIcon />
             </button>
-          ) : null}
-          {showCounter ? (
-            <span className={`counter${length >= MAX_MESSAGE_CHARS ? ' counter--full' : ''}`} aria-live="polite">
-              {length.toLocaleString('en')} / {MAX_MESSAGE_CHARS.toLocaleString('en')}
-            </span>
           ) : null}
           {responding ? (
             <button type="button" className="button button--stop" onClick={onStop} aria-label="Stop the reply" title="Stop (Esc)">

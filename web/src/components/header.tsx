@@ -55,7 +55,10 @@ export function Header(props: HeaderProps) {
           <span className="connection__label">{connectionLabels[connection]}</span>
         </span>
       </div>
-      <ul className="engine-chips" aria-label="Engines">
+      <ul
+        className={connection === 'connected' ? 'engine-chips' : 'engine-chips engine-chips--stale'}
+        aria-label={connection === 'connected' ? 'Engines' : 'Engines (last known state)'}
+      >
         {engines
           .filter((engine) => engine.kind !== 'stt' || engine.state !== 'ready')
           .map((engine) => (

@@ -27,6 +27,23 @@ export function StatusBanners({ notices, engines, downloads, onDismissNotice }: 
 
   return (
     <section className="banners" aria-label="Status">
+      {downloadList.map((download) => (
+        <DownloadBanner key={download.model} download={download} />
+      ))}
+      {silentDownloads.map((engine) => (
+        <DownloadBanner
+          key={engine.modelId}
+          download={{
+            model: engine.modelId,
+            file: '',
+            downloaded_bytes: engine.downloadedBytes ?? 0,
+            total_bytes: engine.totalBytes ?? null,
+            bytes_per_second: 0,
+            eta_seconds: null,
+          }}
+          progress={engine.progress}
+        />
+      ))}
       {notices.map((notice) => (
         <div key={notice.id} className={`banner banner--${notice.level}`} role={notice.level === 'error' ? 'alert' : 'status'}>
           {notice.level === 'info' ? <InfoIcon className="banner__icon" /> : <WarningIcon className="banner__icon" />}
@@ -52,23 +69,6 @@ export function StatusBanners({ notices, engines, downloads, onDismissNotice }: 
             <CloseIcon />
           </button>
         </div>
-      ))}
-      {downloadList.map((download) => (
-        <DownloadBanner key={download.model} download={download} />
-      ))}
-      {silentDownloads.map((engine) => (
-        <DownloadBanner
-          key={engine.modelId}
-          download={{
-            model: engine.modelId,
-            file: '',
-            downloaded_bytes: engine.downloadedBytes ?? 0,
-            total_bytes: engine.totalBytes ?? null,
-            bytes_per_second: 0,
-            eta_seconds: null,
-          }}
-          progress={engine.progress}
-        />
       ))}
     </section>
   );

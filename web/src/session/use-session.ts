@@ -258,6 +258,8 @@ export function useSession(): Session {
           dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'error', message: 'Not connected to LocalChat yet. Your message was not sent.' } });
           return;
         }
+        // The learner's turn: the tutor stops talking (a reply still playing, or a replay).
+        player.stop();
         const message = { id: localId('item'), text: trimmed.slice(0, MAX_MESSAGE_CHARS) };
         dispatch({ type: 'user-message', id: message.id, text: message.text });
         dispatch({ type: 'response-requested' });

@@ -1,0 +1,215 @@
+/**
+ * LLM over any server with an OpenAI-compatible `/v1/chat/completions` endpoint: LM Studio
+ * (`http://localhost:1234/v1`), Ollama (`http://localhost:11434/v1`), llama.cpp's
+ * `llama-server`, vLLM, LocalAI. Uses the official `openai` client, streaming, with the call's
+ * AbortSignal.
+ *
+ * Errors become {@link EngineError}s with `retryable` set for timeouts, connection failures and
+ * HTTP 408/409/429/5xx (the AI SDK's rule). A stream cut mid-reply throws after the deltas
+ * already yielded, so the caller keeps the partial text.
+ *
+ * @example
+ * const llm = new OpenAICompatibleLLM({ baseURL: 'http://localhost:1234/v1', model: 'qwen2.5-7b-instruct' });
+ * for await (const part of llm.stream({ messages }, { signal })) { ... }
+ */
+import OpenAI from 'openai';
+import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { CallOptions } from '../../core/call-options.js';
+import { EngineError, errorMessage, isAbortError } from '../../core/errors.js';
+import type { ChatRequest, LLM, LLMStreamPart, Usage } from '../../core/llm.js';
+
+const ENGINE = 'openai-compatible';
+
+/** Options of {@link OpenAICompatibleLLM}. */
+export interface OpenAICompatibleLLMOptions {
+  /** Base URL including `/v1`, e.g. `http://localhost:1234/v1` (LM Studio) or `http://localhost:11434/v1` (Ollama). */
+  baseURL: string;
+  /** Model name as the server knows it (`GET /v1/models` lists them). */
+  model: string;
+  /** Bearer token. Default `'not-needed'` (local servers ignore it; the client requires one). */
+  apiKey?: string;
+  /**
+   * Context size the server runs the model with, in tokens; the turn keeps history within it.
+   * Not discoverable through the OpenAI API. Default 4096.
+   */
+  contextSize?: number;
+  /** Time allowed until the response headers arrive, in ms. Default 120 000 (servers may load the model first). */
+  timeoutMs?: number;
+  /**
+   * Retries of the request (before any output) on connection errors, 408/409/429/5xx.
+   * Default 0: the caller decides, and a learner is waiting.
+   */
+  maxRetries?: number;
+  /** Ask for token usage in the last chunk (`stream_options.include_usage`). Default true. */
+  includeUsage?: boolean;
+  /** Extra HTTP headers on every request. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * {@link LLM} over an OpenAI-compatible chat completions server. Stateless: `conversationId` is
+ * ignored (servers such as llama-server reuse their own prompt cache).
+ */
+export class OpenAICompatibleLLM implements LLM {
+  readonly provider = ENGINE;
+  readonly modelId: string;
+  readonly contextSize: number;
+  readonly baseURL: string;
+  private readonly client: OpenAI;
+  private readonly includeUsage: boolean;
+
+  constructor(options: OpenAICompatibleLLMOptions) {
+    this.modelId = options.model;
+    this.contextSize = options.contextSize ?? 4096;
+    this.baseURL = options.baseURL.replace(/\/+$/, '');
+    this.includeUsage = options.includeUsage ?? true;
+    this.client = new OpenAI({
+      baseURL: this.baseURL,
+      apiKey: options.apiKey ?? 'not-needed',
+      timeout: options.timeoutMs ?? 120_000,
+      maxRetries: options.maxRetries ?? 0,
+      ...(options.headers ? { defaultHeaders: options.headers } : {}),
+    });
+  }
+
+  /**
+   * Streams a reply: `text-delta` parts as chunks arrive, then one `finish`. On abort it
+   * finishes with reason `abort` (the HTTP request is cancelled).
+   * @throws EngineError when the request fails, the server answers with an error, or the
+   *   stream breaks off before the reply finished (after the deltas already yielded)
+   */
+  async *stream(request: ChatRequest, options: CallOptions): AsyncGenerator<LLMStreamPart> {
+    const { signal } = options;
+    if (signal.aborted) {
+      yield { type: 'finish', reason: 'abort' };
+      return;
+    }
+    const body: ChatCompletionCreateParamsStreaming = {
+      model: this.modelId,
+      messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+      stream: true,
+      ...(this.includeUsage ? { stream_options: { include_usage: true } } : {}),
+      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.stop?.length ? { stop: request.stop } : {}),
+      ...(request.jsonSchema
+        ? {
+            response_format: {
+              type: 'json_schema' as const,
+              json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: true },
+            },
+          }
+        : {}),
+    };
+
+    let chunks: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
+    try {
+      chunks = await this.client.chat.completions.create(body, { signal });
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) {
+        yield { type: 'finish', reason: 'abort' };
+        return;
+      }
+      throw this.toEngineError(error);
+    }
+
+    let finishReason: string | undefined;
+    let usage: Usage | undefined;
+    try {
+      for await (const chunk of chunks) {
+        if (signal.aborted) break;
+        const choice = chunk.choices[0];
+        const text = choice?.delta?.content;
+        if (text) yield { type: 'text-delta', text };
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.usage) {
+          usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+        }
+      }
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) {
+        yield { type: 'finish', reason: 'abort' };
+        return;
+      }
+      throw this.toEngineError(error, { midStream: true });
+    }
+    if (signal.aborted) {
+      yield { type: 'finish', reason: 'abort' };
+      return;
+    }
+    if (finishReason === undefined) {
+      throw new EngineError(ENGINE, `The LLM server at ${this.baseURL} closed the stream before the reply finished`, {
+        retryable: true, code: 'stream_interrupted',
+      });
+    }
+    yield { type: 'finish', reason: finishReason === 'length' ? 'length' : 'stop', ...(usage ? { usage } : {}) };
+  }
+
+  /**
+   * Ids of the models the server offers (`GET /v1/models`), for health checks and `doctor`.
+   * @throws EngineError when the server cannot be reached or answers with an error
+   */
+  async listModels(options?: Partial<CallOptions>): Promise<string[]> {
+    try {
+      const ids: string[] = [];
+      for await (const model of this.client.models.list(options?.signal ? { signal: options.signal } : undefined)) {
+        ids.push(model.id);
+      }
+      return ids;
+    } catch (error) {
+      throw this.toEngineError(error);
+    }
+  }
+
+  /** An EngineError that says what to check. */
+  private toEngineError(error: unknown, context: { midStream?: boolean } = {}): EngineError {
+    const server = `the LLM server at ${this.baseURL}`;
+    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+      return new EngineError(ENGINE, `Timed out waiting for ${server}: is the model still loading?`, {
+        cause: error, retryable: true, code: 'timeout',
+      });
+    }
+    if (error instanceof OpenAI.APIConnectionError) {
+      const reason = connectionFailureReason(error);
+      return new EngineError(ENGINE, `Could not reach ${server} (${reason}): is LM Studio/Ollama running?`, {
+        cause: error, retryable: true, code: 'connection_failed',
+      });
+    }
+    if (error instanceof OpenAI.APIError) {
+      const status = error.status;
+      const hint =
+        status === 401 || status === 403
+          ? ' Check the API key.'
+          : status === 404
+            ? ` Is the model "${this.modelId}" available there (GET /v1/models), and does the URL end in /v1?`
+            : '';
+      const retryable = status !== undefined && (status === 408 || status === 409 || status === 429 || status >= 500);
+      const answered = status !== undefined ? `answered HTTP ${status}` : 'reported an error';
+      return new EngineError(ENGINE, `${capitalize(server)} ${answered}: ${error.message}.${hint}`, {
+        cause: error, retryable, code: status !== undefined ? `http_${status}` : 'server_error',
+      });
+    }
+    if (context.midStream) {
+      return new EngineError(ENGINE, `The stream from ${server} broke off: ${errorMessage(error)}`, {
+        cause: error, retryable: true, code: 'stream_interrupted',
+      });
+    }
+    return new EngineError(ENGINE, `Request to ${server} failed: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/** The innermost cause's code (ECONNREFUSED, ENOTFOUND, ...) or message: "fetch failed" says nothing. */
+function connectionFailureReason(error: unknown): string {
+  let current: unknown = error;
+  let reason = errorMessage(error);
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    reason = typeof code === 'string' ? code : current.message;
+    current = current.cause;
+  }
+  return reason;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

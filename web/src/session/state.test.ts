@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../realtime/client.js';
+import { initialSessionState, isResponding, sessionReducer, type SessionAction, type SessionState } from './state.js';
+
+const server = (event: Record<string, unknown>): SessionAction => ({ type: 'server', event: { event_id: 'e', ...event } as unknown as ServerEvent });
+const run = (actions: SessionAction[], state: SessionState = initialSessionState): SessionState => actions.reduce(sessionReducer, state);
+const base = { response_id: 'resp_1', item_id: 'item_a', output_index: 0, content_index: 0 };
+
+describe('sessionReducer', () => {
+  it('builds a streamed exchange from server events', () => {
+    const state = run([
+      { type: 'connection', status: 'connected' },
+      { type: 'user-message', id: 'item_u', text: 'Hello' },
+      { type: 'response-requested' },
+      server({ type: 'conversation.item.added', item: { id: 'item_u', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }] } }),
+      server({ type: 'response.created', response: { id: 'resp_1' } }),
+      server({ type: 'response.output_item.added', response_id: 'resp_1', output_index: 0, item: { id: 'item_a', type: 'message', role: 'assistant', content: [] } }),
+      server({ type: 'response.output_audio_transcript.delta', ...base, delta: 'Hi ' }),
+      server({ type: 'response.output_audio_transcript.delta', ...base, delta: 'there!' }),
+    ]);
+    expect(isResponding(state)).toBe(true);
+    expect(state.messages.map((message) => [message.role, message.text, message.status])).toEqual([
+      ['user', 'Hello', 'sent'],
+      ['assistant', 'Hi there!', 'streaming'],
+    ]);
+    const done = run(
+      [
+        server({ type: 'response.output_audio_transcript.done', ...base, transcript: 'Hi there!' }),
+        server({ type: 'response.done', response: { id: 'resp_1', status: 'completed' } }),
+        server({ type: 'localchat.response.metrics', response_id: 'resp_1', ttft_ms: 120, ttfa_ms: 400, total_ms: 900 }),
+      ],
+      state,
+    );
+    expect(isResponding(done)).toBe(false);
+    expect(done.messages[1]).toMatchObject({ status: 'completed', ttftMs: 120, ttfaMs: 400 });
+  });
+
+  it('marks a cancelled reply as stopped and keeps the final transcript', () => {
+    const state = run([
+      server({ type: 'response.created', response: { id: 'resp_1' } }),
+      server({ type: 'response.output_audio_transcript.delta', ...base, delta: 'Hi the' }),
+      server({ type: 'response.output_audio_transcript.done', ...base, transcript: 'Hi' }),
+      server({ type: 'response.done', response: { id: 'resp_1', status: 'cancelled' } }),
+    ]);
+    expect(state.messages[0]).toMatchObject({ text: 'Hi', status: 'cancelled' });
+  });
+
+  it('shows a failed reply with no output as a tutor message with the reason', () => {
+    const state = run([
+      server({ type: 'response.created', response: { id: 'resp_1' } }),
+      server({ type: 'response.done', response: { id: 'resp_1', status: 'failed', status_details: { type: 'failed', error: { type: 'server_error', code: 'llm', message: 'No LLM.' } } } }),
+    ]);
+    expect(state.messages).toHaveLength(1);
+    expect(state.messages[0]).toMatchObject({ role: 'assistant', status: 'failed', error: 'No LLM.' });
+  });
+
+  it('adopts the server id of a user message', () => {
+    const state = run([
+      { type: 'user-message', id: 'local', text: 'Hello' },
+      server({ type: 'conversation.item.added', item: { id: 'server_id', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello' }] } }),
+    ]);
+    expect(state.messages.map((message) => [message.id, message.status])).toEqual([['server_id', 'sent']]);
+  });
+
+  it('fails the running reply and unsent messages when the connection drops', () => {
+    const state = run([
+      { type: 'connection', status: 'connected' },
+      { type: 'user-message', id: 'u', text: 'Hello' },
+      server({ type: 'response.created', response: { id: 'resp_1' } }),
+      server({ type: 'response.output_audio_transcript.delta', ...base, delta: 'Hi' }),
+      { type: 'connection', status: 'reconnecting' },
+    ]);
+    expect(state.messages.map((message) => message.status)).toEqual(['failed', 'failed']);
+    expect(isResponding(state)).toBe(false);
+    const back = sessionReducer(state, { type: 'connection', status: 'connected' });
+    expect(back.messages.at(-1)?.role).toBe('note');
+  });
+
+  it('tracks voices, session voice and speed, and downloads', () => {
+    const state = run([
+      server({ type: 'session.created', session: { type: 'realtime', audio: { output: { voice: 'af_bella', speed: 1.25 } } } }),
+      server({ type: 'localchat.voices', provider: 'kokoro', default_voice: 'af_heart', voices: [{ id: 'af_heart', name: 'Heart', language: 'en-US' }] }),
+      server({ type: 'localchat.download.progress', model: 'm', file: 'f', downloaded_bytes: 5, total_bytes: 10, bytes_per_second: 1, eta_seconds: 5 }),
+    ]);
+    expect(state).toMatchObject({ voice: 'af_bella', speed: 1.25, defaultVoice: 'af_heart' });
+    expect(state.downloads.m?.downloaded_bytes).toBe(5);
+    const ready = sessionReducer(state, server({ type: 'localchat.engine.status', engines: [{ kind: 'llm', provider: 'p', modelId: 'm', state: 'ready' }] }));
+    expect(ready.downloads).toEqual({});
+  });
+
+  it('turns error events into toasts and clears the transcript on reset', () => {
+    const state = run([
+      { type: 'user-message', id: 'u', text: 'Hello' },
+      server({ type: 'error', error: { type: 'invalid_request_error', code: 'x', message: 'Nope.' } }),
+      server({ type: 'localchat.conversation.reset' }),
+    ]);
+    expect(state.toasts.map((toast) => toast.message)).toEqual(['Nope.']);
+    expect(state.messages).toEqual([]);
+  });
+});
