@@ -48,14 +48,16 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
   const allowedHosts = options.allowedHosts ?? [];
   const allowedOrigins = options.allowedOrigins ?? [];
 
+  // Registered first, so its hooks mark upgrade requests before ours may refuse them (the plugin
+  // then destroys the refused upgrade's socket).
+  await app.register(fastifyWebsocket, { options: { maxPayload: HARD_FRAME_LIMIT_BYTES } });
+
   app.addHook('onRequest', async (request, reply) => {
     if (!isAllowedHost(request.headers.host, allowedHosts)) {
       request.log.warn({ host: request.headers.host }, 'refused a request with a foreign Host header');
       return reply.code(403).send({ error: { type: 'forbidden', message: 'Host not allowed. Add it with --allowed-hosts if you trust it.' } });
     }
   });
-
-  await app.register(fastifyWebsocket, { options: { maxPayload: HARD_FRAME_LIMIT_BYTES } });
 
   app.get('/health', async () => {
     const engines = options.engines.status();

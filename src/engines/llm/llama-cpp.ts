@@ -17,6 +17,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
   getLlama,
+  InsufficientMemoryError,
   LlamaChat,
   LlamaLogLevel,
   resolveChatWrapper,
@@ -250,7 +251,9 @@ export class LlamaCppLLM implements LLM {
       throw new ModelLoadError(
         modelPath,
         `Could not load the model ${modelPath}: ${loadFailureDetail(error, errorsBefore)}`,
-        'The file may be incomplete or corrupt: delete it and download it again. A model made for a newer llama.cpp needs a newer node-llama-cpp.',
+        error instanceof InsufficientMemoryError
+          ? 'Not enough memory for this model: close other programs or choose a smaller model.'
+          : 'The file may be incomplete or corrupt: delete it and download it again. A model made for a newer llama.cpp needs a newer node-llama-cpp.',
         { cause: error },
       );
     }

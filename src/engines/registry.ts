@@ -1,0 +1,283 @@
+/**
+ * The engine registry: builds the LLM and TTS engines from config — the only place that imports
+ * concrete engines — and keeps their status for `/health`, the UI and `doctor`.
+ *
+ * Start-up never waits for a model: the server answers at once. eSpeak NG (no download) speaks
+ * while Kokoro loads or downloads; while no LLM is usable, replies say why and what to do.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { type Config, llmProvider } from '../config.js';
+import type { CallOptions } from '../core/call-options.js';
+import type { EngineState, EngineStatus } from '../core/engine-status.js';
+import { EngineError, ModelLoadError, errorMessage, isAbortError } from '../core/errors.js';
+import type { ChatRequest, LLM, LLMStreamPart } from '../core/llm.js';
+import type { TTS } from '../core/tts.js';
+import { DEFAULT_MODEL_IDS, kokoroEntry, parseModelReference } from '../models/catalog.js';
+import type { ModelDownloadProgress } from '../models/download.js';
+import { ModelManager } from '../models/model-manager.js';
+import type { DownloadProgress, EngineSet, EngineSetEvents } from './engine-set.js';
+import { LlamaCppLLM } from './llm/llama-cpp.js';
+import { OpenAICompatibleLLM } from './llm/openai-compatible.js';
+import { EspeakTTSEngine } from './tts/espeak.js';
+import { KokoroTTSEngine } from './tts/kokoro.js';
+
+/** How to give LocalChat an LLM: shown in replies, the UI and the terminal. */
+export const HOW_TO_PROVIDE_AN_LLM =
+  'Give it a GGUF model with `npm start -- --model /path/to/model.gguf`, or use LM Studio or Ollama with `npm start -- --llm-base-url http://localhost:1234/v1`.';
+
+/** An LLM stand-in while none is usable: every reply fails with the reason, so the learner hears it. */
+class UnavailableLLM implements LLM {
+  readonly provider: string;
+  readonly modelId: string;
+  readonly contextSize = 4096;
+  constructor(provider: string, modelId: string, private readonly reason: () => string) {
+    this.provider = provider;
+    this.modelId = modelId;
+  }
+  // eslint-disable-next-line require-yield
+  async *stream(_request: ChatRequest, _options: CallOptions): AsyncIterable<LLMStreamPart> {
+    throw new EngineError(this.provider, this.reason());
+  }
+}
+
+/**
+ * Loads one TTS engine outside a server (for `localchat say`): eSpeak NG at once, Kokoro from the
+ * models directory (downloading it when allowed).
+ * @throws ModelLoadError / ModelDownloadError when Kokoro cannot be had
+ */
+export async function createTts(config: Config, models: ModelManager, signal: AbortSignal): Promise<TTS> {
+  if (config.tts === 'espeak') {
+    const espeak = new EspeakTTSEngine();
+    await espeak.prepare();
+    return espeak;
+  }
+  const entry = kokoroEntry(config.kokoroDtype);
+  if (!config.download && !(await models.isInstalled(entry))) {
+    throw new ModelLoadError(config.modelsDir, 'The Kokoro voice is not downloaded and downloads are off.', `Run \`localchat models pull ${entry.id}\`, or use --engine espeak.`);
+  }
+  const modelDir = await models.ensure(entry, { signal });
+  return KokoroTTSEngine.load({ modelDir, dtype: config.kokoroDtype });
+}
+
+/** Lists the models of the configured OpenAI-compatible server (for `doctor`). @throws EngineError */
+export async function probeRemoteLlm(config: Config, signal: AbortSignal): Promise<string[]> {
+  const llm = new OpenAICompatibleLLM({ baseURL: config.llmBaseUrl!, model: config.llmModel ?? 'default', apiKey: config.llmApiKey });
+  return llm.listModels({ signal });
+}
+
+/** Loads eSpeak NG and speaks a word (for `doctor`). @returns ms taken */
+export async function probeEspeak(): Promise<number> {
+  const started = performance.now();
+  const espeak = new EspeakTTSEngine();
+  for await (const _ of espeak.synthesize('Hello.', { signal: AbortSignal.timeout(10_000) })) void _;
+  return performance.now() - started;
+}
+
+export interface EngineRegistryOptions {
+  config: Config;
+  logger: Logger;
+  /** Shared model manager (for progress in the terminal); one is made when absent. */
+  models?: ModelManager;
+}
+
+export class EngineRegistry extends EventEmitter<EngineSetEvents> implements EngineSet {
+  readonly models: ModelManager;
+  private readonly config: Config;
+  private readonly logger: Logger;
+  private readonly controller = new AbortController();
+  private llmEngine: LLM | null = null;
+  private llmStatus: EngineStatus;
+  private readonly espeak = new EspeakTTSEngine();
+  private kokoro: KokoroTTSEngine | null = null;
+  private ttsStatus: EngineStatus;
+  private readonly unavailable: UnavailableLLM;
+
+  constructor(options: EngineRegistryOptions) {
+    super();
+    this.config = options.config;
+    this.logger = options.logger;
+    this.models = options.models ?? new ModelManager({ modelsDir: this.config.modelsDir, logger: this.logger });
+    const provider = llmProvider(this.config);
+    const llmId = provider === 'openai-compatible' ? (this.config.llmModel ?? 'server default') : (this.config.model ?? DEFAULT_MODEL_IDS.llm);
+    this.llmStatus = { kind: 'llm', provider, modelId: llmId, state: 'loading' };
+    this.ttsStatus =
+      this.config.tts === 'kokoro'
+        ? { kind: 'tts', provider: 'kokoro', modelId: kokoroEntry(this.config.kokoroDtype).id, state: 'loading', message: 'Speaking with eSpeak NG until Kokoro is ready.' }
+        : { kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: 'loading' };
+    this.unavailable = new UnavailableLLM(provider, llmId, () => this.unavailableReason());
+    this.models.on('progress', (progress) => this.onDownloadProgress(progress));
+  }
+
+  /** Starts loading every engine in the background; resolves when each has settled (ready or error). */
+  async start(): Promise<void> {
+    await Promise.all([this.startLlm(), this.startTts()]);
+  }
+
+  llm(): LLM {
+    return this.llmEngine ?? this.unavailable;
+  }
+
+  tts(): TTS {
+    return this.kokoro ?? this.espeak;
+  }
+
+  fallbackTts(): TTS | null {
+    return this.kokoro ? this.espeak : null;
+  }
+
+  status(): EngineStatus[] {
+    return [{ ...this.llmStatus }, { ...this.ttsStatus }];
+  }
+
+  llmHint(): string {
+    if (this.llmStatus.provider === 'openai-compatible') {
+      return `Please check that your LLM server at ${this.config.llmBaseUrl} is running (LM Studio, Ollama or llama-server) and has a model loaded, then try again.`;
+    }
+    if (this.llmStatus.state === 'downloading') return 'Please wait for the download to finish; the progress is shown at the top.';
+    if (this.llmStatus.state === 'loading') return 'Please try again in a moment.';
+    if (!this.llmEngine) return HOW_TO_PROVIDE_AN_LLM;
+    return 'Please try again; if it keeps failing, restart LocalChat and check its terminal.';
+  }
+
+  reportFailure(kind: EngineStatus['kind'], error: unknown): void {
+    const message = errorMessage(error);
+    if (kind === 'llm' && this.llmEngine) {
+      this.setLlmStatus({ state: 'error', message: `Last reply failed: ${message}` });
+    } else if (kind === 'tts') {
+      this.logger.warn({ err: error }, 'TTS failure reported');
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.controller.abort();
+    await Promise.allSettled([this.llmEngine?.dispose?.(), this.kokoro?.dispose?.()]);
+  }
+
+  private unavailableReason(): string {
+    const { state, message, progress } = this.llmStatus;
+    if (state === 'downloading') return `the language model is still downloading${progress !== undefined ? ` (${Math.round(progress * 100)}%)` : ''}`;
+    if (state === 'loading') return 'the language model is still loading';
+    return message ?? 'no language model is available';
+  }
+
+  private async startLlm(): Promise<void> {
+    const { config } = this;
+    const { signal } = this.controller;
+    try {
+      if (llmProvider(config) === 'openai-compatible') {
+        await this.startRemoteLlm();
+        return;
+      }
+      const reference = config.model ?? DEFAULT_MODEL_IDS.llm;
+      const parsed = parseModelReference(reference, { kind: 'llm' });
+      let path: string;
+      if (parsed.type === 'local') {
+        path = parsed.path;
+        if (!existsSync(path)) throw new ModelLoadError(path, `The model file ${path} does not exist.`, 'Check the path given with --model / LOCALCHAT_LLM_MODEL.');
+      } else if (config.download || (await this.models.isInstalled(parsed.entry))) {
+        const installed = await this.models.isInstalled(parsed.entry);
+        if (!installed) this.setLlmStatus({ state: 'downloading', progress: 0 });
+        path = await this.models.ensure(parsed.entry, { signal });
+      } else {
+        throw new ModelLoadError(this.config.modelsDir, `The model ${parsed.entry.id} is not downloaded and downloads are off.`, `Run \`localchat models pull ${parsed.entry.id}\`, or ${HOW_TO_PROVIDE_AN_LLM}`);
+      }
+      this.setLlmStatus({ state: 'loading', progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
+      const catalogId = parsed.type === 'catalog' ? parsed.entry.id : undefined;
+      this.llmEngine = await LlamaCppLLM.create({
+        modelPath: path,
+        modelId: catalogId,
+        contextSize: config.contextSize,
+        threads: config.threads,
+      });
+      this.setLlmStatus({ state: 'ready', modelId: this.llmEngine.modelId, message: undefined });
+      this.logger.info({ model: this.llmEngine.modelId }, 'LLM ready');
+    } catch (error) {
+      if (isAbortError(error)) return;
+      const fix = ModelLoadError.isInstance(error) ? ` ${error.fix}` : ` ${HOW_TO_PROVIDE_AN_LLM}`;
+      this.setLlmStatus({ state: 'error', message: `${errorMessage(error)}${fix}` });
+      this.logger.warn(`LLM unavailable: ${errorMessage(error)}${fix}`);
+    }
+  }
+
+  private async startRemoteLlm(): Promise<void> {
+    const baseURL = this.config.llmBaseUrl!;
+    const probe = new OpenAICompatibleLLM({ baseURL, model: this.config.llmModel ?? 'default', apiKey: this.config.llmApiKey, contextSize: this.config.contextSize });
+    let model = this.config.llmModel;
+    try {
+      const models = await probe.listModels({ signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(5000)]) });
+      model ??= models[0];
+      if (!model) throw new EngineError('openai-compatible', `The server at ${baseURL} lists no models: load one in LM Studio / Ollama, or set --llm-model.`);
+    } catch (error) {
+      if (!model) {
+        // Keep an engine anyway: the server may come up later, and each reply retries it.
+        this.llmEngine = probe;
+        this.setLlmStatus({ state: 'error', message: `${errorMessage(error)} Start the server, or check --llm-base-url.` });
+        return;
+      }
+      this.logger.warn({ err: error }, 'could not list the models of the LLM server');
+    }
+    this.llmEngine = new OpenAICompatibleLLM({ baseURL, model, apiKey: this.config.llmApiKey, contextSize: this.config.contextSize });
+    this.setLlmStatus({ state: 'ready', modelId: model, message: undefined });
+  }
+
+  private async startTts(): Promise<void> {
+    try {
+      await this.espeak.prepare();
+    } catch (error) {
+      this.logger.error({ err: error }, 'eSpeak NG failed to load');
+    }
+    if (this.config.tts === 'espeak') {
+      this.setTtsStatus({ state: 'ready', message: undefined });
+      return;
+    }
+    const entry = kokoroEntry(this.config.kokoroDtype);
+    try {
+      const installed = await this.models.isInstalled(entry);
+      if (!installed && !this.config.download) {
+        throw new ModelLoadError(this.config.modelsDir, 'The Kokoro voice is not downloaded and downloads are off.', `Run \`localchat models pull ${entry.id}\`.`);
+      }
+      if (!installed) this.setTtsStatus({ state: 'downloading', progress: 0 });
+      const modelDir = await this.models.ensure(entry, { signal: this.controller.signal });
+      this.setTtsStatus({ state: 'loading', progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
+      const kokoro = await KokoroTTSEngine.load({ modelDir, dtype: this.config.kokoroDtype, defaultVoice: this.config.voice?.includes('_') ? this.config.voice : undefined });
+      await kokoro.prepare();
+      this.kokoro = kokoro;
+      this.setTtsStatus({ state: 'ready', message: undefined });
+      this.logger.info('Kokoro voice ready');
+    } catch (error) {
+      if (isAbortError(error)) return;
+      const fix = ModelLoadError.isInstance(error) ? ` ${error.fix}` : '';
+      this.setTtsStatus({ state: 'error', message: `Kokoro is unavailable: ${errorMessage(error)}${fix} Speaking with eSpeak NG instead.` });
+      this.logger.warn(`Kokoro unavailable, speaking with eSpeak NG: ${errorMessage(error)}`);
+    }
+  }
+
+  private onDownloadProgress(progress: ModelDownloadProgress): void {
+    const event: DownloadProgress = {
+      model: progress.modelId,
+      file: progress.file,
+      downloadedBytes: progress.modelDownloadedBytes,
+      totalBytes: progress.modelTotalBytes ?? null,
+      bytesPerSecond: progress.bytesPerSecond,
+      etaSeconds: progress.modelEtaSeconds ?? null,
+    };
+    this.emit('download', event);
+    const fraction = progress.modelTotalBytes ? progress.modelDownloadedBytes / progress.modelTotalBytes : undefined;
+    const patch = { progress: fraction, downloadedBytes: progress.modelDownloadedBytes, totalBytes: progress.modelTotalBytes };
+    if (this.llmStatus.state === 'downloading' && this.llmStatus.modelId === progress.modelId) Object.assign(this.llmStatus, patch);
+    if (this.ttsStatus.state === 'downloading' && this.ttsStatus.modelId === progress.modelId) Object.assign(this.ttsStatus, patch);
+  }
+
+  private setLlmStatus(patch: Partial<EngineStatus> & { state: EngineState }): void {
+    this.llmStatus = { ...this.llmStatus, ...patch };
+    this.emit('status', this.status());
+  }
+
+  private setTtsStatus(patch: Partial<EngineStatus> & { state: EngineState }): void {
+    this.ttsStatus = { ...this.ttsStatus, ...patch };
+    this.emit('status', this.status());
+  }
+}
+

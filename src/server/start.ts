@@ -1,0 +1,88 @@
+/**
+ * `localchat serve`: engines, HTTP server, terminal progress, graceful shutdown.
+ */
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config.js';
+import { EngineRegistry, HOW_TO_PROVIDE_AN_LLM } from '../engines/registry.js';
+import { DownloadProgressBar } from '../models/progress-bar.js';
+import { VERSION } from '../version.js';
+import { buildApp } from './app.js';
+import { type TlsFiles, readTls, selfSignedTls } from './tls.js';
+
+/** The built web UI: `dist/web` next to `dist/server` (and next to `src/server` in development). */
+export const WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } } } : {}),
+  });
+}
+
+/** Starts LocalChat and resolves once it listens. Stops on SIGINT/SIGTERM. */
+export async function serve(config: Config): Promise<{ close: () => Promise<void>; url: string }> {
+  const logger = createLogger(config);
+  let tls: TlsFiles | undefined;
+  if (config.tlsCert && config.tlsKey) tls = readTls(config.tlsCert, config.tlsKey);
+  else if (config.tls) {
+    const generated = await selfSignedTls(config.dataDir, config.allowedHosts);
+    if (generated.generated) logger.info(`generated a self-signed certificate: ${generated.certPath}`);
+    tls = generated;
+  }
+
+  const engines = new EngineRegistry({ config, logger });
+  attachProgressBars(engines);
+  const { app, sessions } = await buildApp({
+    engines,
+    logger,
+    webRoot: WEB_ROOT,
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    tls,
+    voice: config.voice,
+    speed: config.speed,
+    version: VERSION,
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = ['127.0.0.1', '0.0.0.0', '::', '::1'].includes(config.host) ? 'localhost' : config.host;
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
+  logger.info(`LocalChat ${VERSION} is running: open ${url}`);
+
+  void engines.start().then(() => {
+    const [llm, tts] = engines.status();
+    if (llm?.state === 'error') logger.warn(`No language model yet. ${HOW_TO_PROVIDE_AN_LLM}`);
+    if (tts?.state === 'error') logger.warn(tts.message ?? 'Kokoro is unavailable: speaking with eSpeak NG.');
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info(`shutting down (${sessions.size} open session${sessions.size === 1 ? '' : 's'})`);
+      await app.close();
+      await engines.dispose();
+    })());
+  const onSignal = () => {
+    void close().then(() => process.exit(0));
+    setTimeout(() => process.exit(1), 5000).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { close, url };
+}
+
+/** One terminal progress bar per model download. */
+function attachProgressBars(engines: EngineRegistry): void {
+  const bars = new Map<string, DownloadProgressBar>();
+  engines.models.on('progress', (progress) => {
+    let bar = bars.get(progress.modelId);
+    if (!bar) bars.set(progress.modelId, (bar = new DownloadProgressBar({ label: progress.modelId })));
+    bar.update(progress);
+    if (progress.modelDone) {
+      bar.stop();
+      bars.delete(progress.modelId);
+    }
+  });
+}
