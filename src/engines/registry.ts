@@ -137,7 +137,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     }
     if (this.llmStatus.state === 'downloading') return 'Please wait for the download to finish; the progress is shown at the top.';
     if (this.llmStatus.state === 'loading') return 'Please try again in a moment.';
-    if (!this.llmEngine) return HOW_TO_PROVIDE_AN_LLM;
+    if (!this.llmEngine) return 'Please give LocalChat a GGUF model file, or connect it to LM Studio or Ollama: the details are shown at the top of the page and in the terminal.';
     return 'Please try again; if it keeps failing, restart LocalChat and check its terminal.';
   }
 
@@ -159,7 +159,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     const { state, message, progress } = this.llmStatus;
     if (state === 'downloading') return `the language model is still downloading${progress !== undefined ? ` (${Math.round(progress * 100)}%)` : ''}`;
     if (state === 'loading') return 'the language model is still loading';
-    return message ?? 'no language model is available';
+    return message && message.length < 80 ? message : 'no language model is loaded';
   }
 
   private async startLlm(): Promise<void> {
@@ -196,7 +196,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     } catch (error) {
       if (isAbortError(error)) return;
       const fix = ModelLoadError.isInstance(error) ? ` ${error.fix}` : ` ${HOW_TO_PROVIDE_AN_LLM}`;
-      this.setLlmStatus({ state: 'error', message: `${errorMessage(error)}${fix}` });
+      this.setLlmStatus({ state: 'error', message: `${errorMessage(error)}${fix}`, progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
       this.logger.warn(`LLM unavailable: ${errorMessage(error)}${fix}`);
     }
   }
@@ -249,7 +249,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     } catch (error) {
       if (isAbortError(error)) return;
       const fix = ModelLoadError.isInstance(error) ? ` ${error.fix}` : '';
-      this.setTtsStatus({ state: 'error', message: `Kokoro is unavailable: ${errorMessage(error)}${fix} Speaking with eSpeak NG instead.` });
+      this.setTtsStatus({ state: 'error', message: `Kokoro is unavailable: ${errorMessage(error)}${fix} Speaking with eSpeak NG instead.`, progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
       this.logger.warn(`Kokoro unavailable, speaking with eSpeak NG: ${errorMessage(error)}`);
     }
   }
