@@ -3,6 +3,7 @@
  * The `localchat` command: `serve` (default), `models list | pull [name]`, `doctor`, `say`.
  * `npm start -- <flags>` passes its flags to `serve`.
  */
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { type ConfigKey, loadConfig } from '../config.js';
 import { ConfigError, ModelLoadError, errorMessage } from '../core/errors.js';
@@ -58,6 +59,9 @@ async function run(action: () => Promise<void>): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+// Settings may live in ./.env (see .env.example); the shell's environment wins.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 const program = new Command('localchat')
   .description('LocalChat: a local, private English conversation partner that talks back')

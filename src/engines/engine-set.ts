@@ -35,6 +35,8 @@ export interface EngineSet extends EventEmitter<EngineSetEvents> {
   llmHint(): string;
   /** Record an engine failure seen during a turn so `/health` shows the cause. */
   reportFailure(kind: EngineStatus['kind'], error: unknown): void;
+  /** Record that an engine worked again (clears a failure seen during an earlier turn). */
+  reportSuccess(kind: EngineStatus['kind']): void;
   dispose(): Promise<void>;
 }
 
@@ -67,5 +69,6 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
   reportFailure(kind: EngineStatus['kind'], error: unknown): void {
     this.failures.push({ kind, error });
   }
+  reportSuccess(_kind: EngineStatus['kind']): void {}
   async dispose(): Promise<void> {}
 }

@@ -150,6 +150,12 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     }
   }
 
+  reportSuccess(kind: EngineStatus['kind']): void {
+    if (kind === 'llm' && this.llmEngine && this.llmStatus.state === 'error') {
+      this.setLlmStatus({ state: 'ready', modelId: this.llmEngine.modelId, message: undefined });
+    }
+  }
+
   async dispose(): Promise<void> {
     this.controller.abort();
     await Promise.allSettled([this.llmEngine?.dispose?.(), this.kokoro?.dispose?.()]);

@@ -23,5 +23,6 @@ export const GREETING = "Hi! I'm your English practice partner. What would you l
  * @param hint what the learner or admin should check (depends on the engine)
  */
 export function fallbackReply(cause: string, hint: string): string {
-  return `Sorry, I can't answer right now: ${cause}. ${hint}`;
+  const trimmed = cause.trim();
+  return `Sorry, I can't answer right now: ${trimmed}${/[.!?]$/.test(trimmed) ? '' : '.'} ${hint}`;
 }

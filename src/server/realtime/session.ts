@@ -298,7 +298,7 @@ export class RealtimeSession {
           delivery: this.settings.delivery,
           signal,
           startedAt,
-          failureReply: (error) => fallbackReply(errorMessage(error).replace(/[.\s]+$/, ''), engines.llmHint()),
+          failureReply: (error) => fallbackReply(errorMessage(error), engines.llmHint()),
         },
         (event) => {
           if (event.type === 'text') {
@@ -323,6 +323,8 @@ export class RealtimeSession {
       if (result.status === 'failed') {
         this.options.logger.warn({ session: this.id, err: result.error }, 'LLM failed during a response');
         engines.reportFailure('llm', result.error);
+      } else if (result.status === 'completed') {
+        engines.reportSuccess('llm');
       }
       if (signal.aborted || active.done) return;
       if (withAudio) {

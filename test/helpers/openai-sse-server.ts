@@ -1,0 +1,66 @@
+/**
+ * A local OpenAI-compatible chat completions server (SSE, `chat.completion.chunk`,
+ * `data: [DONE]`) that streams a reply word by word and can cut the socket after N words, like a
+ * server that dies mid-reply. Also answers `GET /v1/models`.
+ */
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SseServerOptions {
+  reply: string;
+  model?: string;
+  /** Destroy the socket after this many words (of the first request only when `cutOnce`). */
+  cutAfterWords?: number;
+  cutOnce?: boolean;
+  wordDelayMs?: number;
+}
+
+export interface SseServer {
+  baseURL: string;
+  requests: { path: string; body: unknown }[];
+  close(): Promise<void>;
+}
+
+export async function startSseServer(options: SseServerOptions): Promise<SseServer> {
+  const requests: SseServer['requests'] = [];
+  const model = options.model ?? 'test-model';
+  let cuts = 0;
+  const server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (data) => (body += data));
+    request.on('end', async () => {
+      requests.push({ path: request.url ?? '', body: body ? JSON.parse(body) : undefined });
+      if (request.url?.endsWith('/models')) {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'test' }] }));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const words = options.reply.split(/(?<=\s)/);
+      const cut = options.cutAfterWords !== undefined && !(options.cutOnce && cuts > 0);
+      for (const [index, word] of words.entries()) {
+        if (cut && index === options.cutAfterWords) {
+          cuts++;
+          response.socket?.destroy();
+          return;
+        }
+        const chunk = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] };
+        response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        if (options.wordDelayMs) await new Promise((resolve) => setTimeout(resolve, options.wordDelayMs));
+      }
+      response.write(`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      response.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
