@@ -79,7 +79,7 @@ describe.runIf(available)('browser end to end', () => {
 
   it('talks with real engines: node-llama-cpp on a GGUF given by path, and eSpeak NG', async () => {
     const modelPath = await buildTinyGguf();
-    const config = loadConfig({ env: {}, flags: { model: modelPath, tts: 'espeak', download: false, threads: 2, contextSize: 1024 }, configFile: join(RESULTS, 'none.json') });
+    const config = loadConfig({ env: {}, flags: { model: modelPath, tts: 'espeak', download: false, threads: 1, contextSize: 1024 }, configFile: join(RESULTS, 'none.json') });
     const engines = new EngineRegistry({ config, logger: pino({ level: 'silent' }) });
     await engines.start();
     expect(engines.status().map((status) => status.state)).toEqual(['ready', 'ready']);

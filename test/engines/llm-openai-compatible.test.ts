@@ -160,6 +160,20 @@ describe('OpenAICompatibleLLM', () => {
     expect((error as EngineError).code).toBe('stream_interrupted');
   });
 
+  it('throws a retryable timeout EngineError when the server goes silent mid-stream', async () => {
+    routes.set('stall', (_request, response) => {
+      startSse(response);
+      response.write(chunk({ content: 'Wait' }));
+    });
+    const engine = new OpenAICompatibleLLM({ baseURL, model: 'stall', idleTimeoutMs: 150 });
+    const { deltas, error } = await collect(engine.stream({ messages: [{ role: 'user', content: 'Hi' }] }, { signal: signal() }));
+    expect(deltas).toEqual(['Wait']);
+    expect(EngineError.isInstance(error)).toBe(true);
+    expect((error as EngineError).code).toBe('timeout');
+    expect((error as EngineError).retryable).toBe(true);
+    await expect.poll(() => closedRequests.includes('stall')).toBe(true);
+  });
+
   it('maps HTTP 500 to a retryable EngineError and 400 to a final one', async () => {
     routes.set('fail500', (_request, response) => {
       response.writeHead(500, { 'content-type': 'application/json' });

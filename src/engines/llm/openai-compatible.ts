@@ -15,7 +15,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { CallOptions } from '../../core/call-options.js';
-import { EngineError, errorMessage, isAbortError } from '../../core/errors.js';
+import { EngineError, errorMessage } from '../../core/errors.js';
 import type { ChatRequest, LLM, LLMStreamPart, Usage } from '../../core/llm.js';
 
 const ENGINE = 'openai-compatible';
@@ -35,6 +35,12 @@ export interface OpenAICompatibleLLMOptions {
   contextSize?: number;
   /** Time allowed until the response headers arrive, in ms. Default 120 000 (servers may load the model first). */
   timeoutMs?: number;
+  /**
+   * Longest silence allowed between two chunks of a stream (and before the first), in ms; then
+   * the request is cancelled with a retryable EngineError (code `timeout`). Default 120 000: a
+   * CPU server may process a long prompt before its first chunk.
+   */
+  idleTimeoutMs?: number;
   /**
    * Retries of the request (before any output) on connection errors, 408/409/429/5xx.
    * Default 0: the caller decides, and a learner is waiting.
@@ -57,12 +63,14 @@ export class OpenAICompatibleLLM implements LLM {
   readonly baseURL: string;
   private readonly client: OpenAI;
   private readonly includeUsage: boolean;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: OpenAICompatibleLLMOptions) {
     this.modelId = options.model;
     this.contextSize = options.contextSize ?? 4096;
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.includeUsage = options.includeUsage ?? true;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.client = new OpenAI({
       baseURL: this.baseURL,
       apiKey: options.apiKey ?? 'not-needed',
@@ -102,41 +110,65 @@ export class OpenAICompatibleLLM implements LLM {
         : {}),
     };
 
-    let chunks: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
-    try {
-      chunks = await this.client.chat.completions.create(body, { signal });
-    } catch (error) {
-      if (signal.aborted || isAbortError(error)) {
-        yield { type: 'finish', reason: 'abort' };
-        return;
-      }
-      throw this.toEngineError(error);
-    }
+    // Cancels the request on the caller's abort, or when the server goes silent too long.
+    const idle = new AbortController();
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdleTimer = (): void => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => idle.abort(), this.idleTimeoutMs);
+    };
+    const idleError = (): EngineError =>
+      new EngineError(ENGINE, `The LLM server at ${this.baseURL} sent nothing for ${this.idleTimeoutMs} ms`, {
+        retryable: true, code: 'timeout',
+      });
+    const requestSignal = AbortSignal.any([signal, idle.signal]);
 
     let finishReason: string | undefined;
     let usage: Usage | undefined;
     try {
-      for await (const chunk of chunks) {
-        if (signal.aborted) break;
-        const choice = chunk.choices[0];
-        const text = choice?.delta?.content;
-        if (text) yield { type: 'text-delta', text };
-        if (choice?.finish_reason) finishReason = choice.finish_reason;
-        if (chunk.usage) {
-          usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      armIdleTimer();
+      let chunks: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
+      try {
+        chunks = await this.client.chat.completions.create(body, { signal: requestSignal });
+      } catch (error) {
+        if (signal.aborted) {
+          yield { type: 'finish', reason: 'abort' };
+          return;
         }
+        if (idle.signal.aborted) throw idleError();
+        throw this.toEngineError(error);
       }
-    } catch (error) {
-      if (signal.aborted || isAbortError(error)) {
-        yield { type: 'finish', reason: 'abort' };
-        return;
+
+      try {
+        for await (const chunk of chunks) {
+          // The clock runs only while we wait for the server, not while the caller is busy.
+          clearTimeout(idleTimer);
+          if (signal.aborted) break;
+          const choice = chunk.choices[0];
+          const text = choice?.delta?.content;
+          if (choice?.finish_reason) finishReason = choice.finish_reason;
+          if (chunk.usage) {
+            usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+          }
+          if (text) yield { type: 'text-delta', text };
+          armIdleTimer();
+        }
+      } catch (error) {
+        if (signal.aborted) {
+          yield { type: 'finish', reason: 'abort' };
+          return;
+        }
+        if (idle.signal.aborted) throw idleError();
+        throw this.toEngineError(error, { midStream: true });
       }
-      throw this.toEngineError(error, { midStream: true });
+    } finally {
+      clearTimeout(idleTimer);
     }
     if (signal.aborted) {
       yield { type: 'finish', reason: 'abort' };
       return;
     }
+    if (idle.signal.aborted) throw idleError();
     if (finishReason === undefined) {
       throw new EngineError(ENGINE, `The LLM server at ${this.baseURL} closed the stream before the reply finished`, {
         retryable: true, code: 'stream_interrupted',

@@ -18,6 +18,12 @@ import type { OutgoingEvent, ServerEvent } from './server-events.js';
 /** Largest audio delta sent, in samples at 24 kHz (200 ms): small enough for the client to start early. */
 const MAX_DELTA_SAMPLES = 4800;
 
+/**
+ * Default cap on a reply's tokens: a spoken tutor reply is 1-3 sentences (~20-80 tokens); the cap
+ * only stops a model that rambles. A client may raise it with `session.max_output_tokens`.
+ */
+const DEFAULT_MAX_OUTPUT_TOKENS = 400;
+
 export interface SessionSettings {
   instructions: string;
   voice: string;
@@ -76,7 +82,7 @@ export class RealtimeSession {
       voice,
       speed: options.speed ?? 1,
       modalities: ['audio'],
-      maxOutputTokens: 'inf',
+      maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS,
       delivery: 'streaming',
     };
   }
