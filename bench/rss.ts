@@ -1,9 +1,12 @@
 /**
  * Memory of the real server: `bench/server-child.ts` in a child process (ScriptedLLM + eSpeak NG),
  * its VmRSS read from /proc/<pid>/status:
+ *   - baseline: `server-child.ts --baseline` (node + tsx loader, nothing of LocalChat loaded);
  *   - startup: once it listens (eSpeak loaded and warmed up, no connection yet);
- *   - idle: after a warm-up turn over the WebSocket and a pause, median of 10 samples 100 ms apart;
- *   - turn: every 50 ms during a turn over the WebSocket (text in, streamed audio out), the max.
+ *   - idle: after 2 warm-up turns over the WebSocket and a 2 s pause, median of 10 samples 100 ms
+ *     apart (V8 collects garbage when it likes, so this moves by tens of MB between runs);
+ *   - turn: every 50 ms during a turn over the WebSocket (text in, streamed audio out), the max;
+ *   - idle after GC: after the measured turns and a forced full GC (`--expose-gc`), the floor.
  * Also the client-side TTFA of those turns (request sent -> first audio delta received) and the
  * server's own `localchat.response.metrics`.
  */
@@ -15,6 +18,8 @@ import { TestRealtimeClient } from '../test/helpers/realtime-client.js';
 import { USER_MESSAGE } from './scenario.js';
 import { median, round, summarize, type Summary } from './stats.js';
 
+/** Turns over the WebSocket before the idle figure (not measured). */
+const WARM_UP_TURNS = 2;
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ProcStatus {
@@ -36,15 +41,21 @@ export interface RssTurn {
 export interface RssResult {
   server_pid: number;
   spawn_to_ready_ms: number;
+  /** node + tsx loader alone (`server-child.ts --baseline`). */
+  rss_baseline_node_tsx_mb: number;
   rss_startup_mb: number;
+  /** Median of 10 samples, after the warm-up turns and a 2 s pause. */
   rss_idle_mb: number;
   rss_idle_samples_mb: number[];
+  /** Idle after the measured turns and a forced full GC (null without --expose-gc). */
+  rss_idle_after_gc_mb: number | null;
   /** Max VmRSS seen during the measured turns. */
   rss_turn_mb: number;
   turns: RssTurn[];
   rss_turn_max_per_turn_mb: Summary;
   /** VmHWM (peak RSS of the process's life) at the end. */
   rss_peak_hwm_mb: number;
+  threads_baseline: number;
   threads_idle: number;
   threads_turn_max: number;
   ws_client_ttfa_ms: Summary;
@@ -52,18 +63,17 @@ export interface RssResult {
 }
 
 export async function benchRss(options: { turns: number; log: (line: string) => void }): Promise<RssResult> {
+  // Floor: node + the tsx loader, nothing of LocalChat loaded.
+  const baselineChild = await ChildServer.start(['--baseline']);
+  await sleep(500);
+  const baseline = procStatus(baselineChild.pid);
+  await baselineChild.stop();
+  options.log(`  baseline (node + tsx loader, nothing loaded): RSS ${baseline.rssMb.toFixed(1)} MB, ${baseline.threads} threads`);
+
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server-child.ts'], {
-    cwd: REPO_ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TEST_LOG_LEVEL: 'silent' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (data: Buffer) => {
-    stderr = (stderr + data.toString()).slice(-4000);
-  });
+  const server = await ChildServer.start([]);
   try {
-    const { port, pid } = await waitReady(child, () => stderr);
+    const { port, pid } = server;
     const readyMs = performance.now() - spawnedAt;
     const startup = procStatus(pid);
     options.log(`  server child pid ${pid} on port ${port}, ready in ${(readyMs / 1000).toFixed(1)} s, RSS ${startup.rssMb.toFixed(1)} MB`);
@@ -72,15 +82,12 @@ export async function benchRss(options: { turns: number; log: (line: string) => 
     const client = await TestRealtimeClient.connect(`ws://127.0.0.1:${port}/v1/realtime`, { origin: url });
     try {
       await client.waitFor('session.created');
-      await runTurn(client, pid, undefined); // warm-up
-      await sleep(1500);
-      const idleSamples: ProcStatus[] = [];
-      for (let index = 0; index < 10; index++) {
-        idleSamples.push(procStatus(pid));
-        await sleep(100);
-      }
+      // Warm-up: the first turns of a process run unoptimised code (JIT) and grow the heap.
+      for (let index = 0; index < WARM_UP_TURNS; index++) await runTurn(client, pid, undefined);
+      await sleep(2000);
+      const idleSamples = await sampleIdle(pid, 10);
       const idleMb = median(idleSamples.map((sample) => sample.rssMb));
-      options.log(`  idle RSS ${idleMb.toFixed(1)} MB (${idleSamples[0]!.threads} threads)`);
+      options.log(`  idle RSS ${idleMb.toFixed(1)} MB after ${WARM_UP_TURNS} warm-up turns (${idleSamples[0]!.threads} threads)`);
 
       const turns: RssTurn[] = [];
       let threadsTurnMax = 0;
@@ -95,17 +102,28 @@ export async function benchRss(options: { turns: number; log: (line: string) => 
         );
         await sleep(300);
       }
+
+      // Idle again after a full GC: the heap's floor, without garbage V8 has not collected yet.
+      await sleep(500);
+      const gcRan = await server.gc();
+      await sleep(500);
+      const afterGc = await sampleIdle(pid, 5);
+      const afterGcMb = median(afterGc.map((sample) => sample.rssMb));
+      options.log(`  idle RSS after a forced full GC: ${gcRan ? `${afterGcMb.toFixed(1)} MB` : 'n/a (no --expose-gc)'}`);
       const end = procStatus(pid);
       return {
         server_pid: pid,
         spawn_to_ready_ms: round(readyMs),
+        rss_baseline_node_tsx_mb: round(baseline.rssMb),
         rss_startup_mb: round(startup.rssMb),
         rss_idle_mb: round(idleMb),
         rss_idle_samples_mb: idleSamples.map((sample) => round(sample.rssMb)),
+        rss_idle_after_gc_mb: gcRan ? round(afterGcMb) : null,
         rss_turn_mb: round(Math.max(...turns.map((turn) => turn.maxRssMb))),
         turns,
         rss_turn_max_per_turn_mb: summarize(turns.map((turn) => turn.maxRssMb)),
         rss_peak_hwm_mb: round(end.hwmMb),
+        threads_baseline: baseline.threads,
         threads_idle: idleSamples[0]!.threads,
         threads_turn_max: threadsTurnMax,
         ws_client_ttfa_ms: summarize(turns.map((turn) => turn.clientTtfaMs)),
@@ -115,8 +133,17 @@ export async function benchRss(options: { turns: number; log: (line: string) => 
       await client.close();
     }
   } finally {
-    await stopChild(child);
+    await server.stop();
   }
+}
+
+async function sampleIdle(pid: number, count: number): Promise<ProcStatus[]> {
+  const samples: ProcStatus[] = [];
+  for (let index = 0; index < count; index++) {
+    samples.push(procStatus(pid));
+    await sleep(100);
+  }
+  return samples;
 }
 
 /** One text turn over the WebSocket; with `sampled`, samples the server's RSS every 50 ms meanwhile. */
@@ -158,40 +185,96 @@ export function procStatus(pid: number | 'self'): ProcStatus {
   };
 }
 
-function waitReady(child: ChildProcess, stderr: () => string): Promise<{ port: number; pid: number }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('the server child did not start within 60 s')), 60_000);
-    const lines = createInterface({ input: child.stdout! });
-    function fail(error: Error) {
-      clearTimeout(timer);
-      lines.close();
-      reject(new Error(`${error.message}\n${stderr()}`));
-    }
-    lines.on('line', (line) => {
+/** `bench/server-child.ts` in a child process (`node --expose-gc --import tsx`), driven over stdin/stdout. */
+class ChildServer {
+  private readonly messages: Record<string, unknown>[] = [];
+  private readonly waiters: { predicate: (message: Record<string, unknown>) => boolean; resolve: (message: Record<string, unknown>) => void }[] = [];
+  private stderr = '';
+  private exited = false;
+  port = 0;
+  pid = 0;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stderr?.on('data', (data: Buffer) => {
+      this.stderr = (this.stderr + data.toString()).slice(-4000);
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let message: Record<string, unknown>;
       try {
-        const message = JSON.parse(line) as { ready?: boolean; port?: number; pid?: number };
-        if (message.ready && message.port && message.pid) {
-          clearTimeout(timer);
-          resolve({ port: message.port, pid: message.pid });
-        }
+        message = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        // Not our line.
+        return; // Not one of ours.
+      }
+      this.messages.push(message);
+      for (const waiter of this.waiters.splice(0)) {
+        if (waiter.predicate(message)) waiter.resolve(message);
+        else this.waiters.push(waiter);
       }
     });
-    child.once('exit', (code, signal) => fail(new Error(`the server child exited early (code ${code}, signal ${signal})`)));
-    child.once('error', (error) => fail(error));
-  });
-}
+    child.once('exit', () => {
+      this.exited = true;
+    });
+  }
 
-/** SIGTERM the child (by its own pid), SIGKILL after 5 s, and wait for it to exit. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stdin?.end();
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
+  static async start(args: string[]): Promise<ChildServer> {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/server-child.ts', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TEST_LOG_LEVEL: 'silent' },
+    });
+    const server = new ChildServer(child);
+    try {
+      const ready = await server.waitMessage((message) => message.ready === true, 60_000);
+      server.port = Number(ready.port);
+      server.pid = Number(ready.pid);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  /** Asks the child for a full GC; false when it has no `gc` (started without --expose-gc). */
+  async gc(): Promise<boolean> {
+    this.child.stdin?.write('gc\n');
+    const reply = await this.waitMessage((message) => 'gc' in message, 10_000);
+    return reply.gc === true;
+  }
+
+  private waitMessage(predicate: (message: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+    const seen = this.messages.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const fail = (reason: string) => {
+        clearTimeout(timer);
+        clearInterval(watcher);
+        reject(new Error(`server child: ${reason}\n${this.stderr}`));
+      };
+      const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
+      const watcher = setInterval(() => {
+        if (this.exited) fail(`exited (code ${this.child.exitCode}, signal ${this.child.signalCode})`);
+      }, 100);
+      this.waiters.push({
+        predicate,
+        resolve: (message) => {
+          clearTimeout(timer);
+          clearInterval(watcher);
+          resolve(message);
+        },
+      });
+    });
+  }
+
+  /** SIGTERM the child (by its own pid), SIGKILL after 5 s, and wait for it to exit. */
+  async stop(): Promise<void> {
+    if (this.exited || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin?.end();
+    this.child.kill('SIGTERM');
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(killer);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

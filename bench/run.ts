@@ -148,6 +148,7 @@ const result = {
   llm_ttft_ms: llm?.llm_ttft_ms ?? null,
   llm_prompt_tokens_per_s: llm?.llm_prompt_tokens_per_s ?? null,
   rss_startup_mb: rss?.rss_startup_mb ?? null,
+  rss_idle_after_gc_mb: rss?.rss_idle_after_gc_mb ?? null,
   rss_idle_mb: rss?.rss_idle_mb ?? null,
   rss_turn_mb: rss?.rss_turn_mb ?? null,
   targets: TARGETS,
@@ -219,8 +220,18 @@ function printTable(): void {
     rows.push(['llama.cpp', 'skipped', '', options.quick ? '--quick' : '--skip-llm']);
   }
   if (rss) {
-    rows.push(['Server RSS at startup', `${rss.rss_startup_mb.toFixed(1)} MB`, '', `ready ${formatMs(rss.spawn_to_ready_ms)} after spawn`]);
-    rows.push(['Server RSS idle (after a turn)', `${rss.rss_idle_mb.toFixed(1)} MB`, '', `${rss.threads_idle} threads`]);
+    rows.push([
+      'Server RSS at startup',
+      `${rss.rss_startup_mb.toFixed(1)} MB`,
+      '',
+      `ready ${formatMs(rss.spawn_to_ready_ms)} after spawn; node + tsx loader alone ${rss.rss_baseline_node_tsx_mb.toFixed(1)} MB (${rss.threads_baseline} threads)`,
+    ]);
+    rows.push([
+      'Server RSS idle (after warm-up turns)',
+      `${rss.rss_idle_mb.toFixed(1)} MB`,
+      '',
+      `${rss.threads_idle} threads; after a forced full GC ${rss.rss_idle_after_gc_mb?.toFixed(1) ?? 'n/a'} MB`,
+    ]);
     rows.push([
       `Server RSS during a turn (max of ${rss.turns.length})`,
       `${rss.rss_turn_mb.toFixed(1)} MB`,

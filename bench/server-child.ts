@@ -4,27 +4,48 @@
  * Prints one JSON line `{"ready":true,"port":…,"pid":…}` to stdout when listening; closes on
  * SIGTERM/SIGINT or when stdin ends (so it never outlives the benchmark).
  *
+ * Commands on stdin, one a line: `gc` runs a full garbage collection when node was started with
+ * --expose-gc, then prints `{"gc":true}`.
+ * With `--baseline` it loads nothing (no app, no engine) and listens on no port: the RSS of node
+ * plus the tsx loader, to subtract from the server's figures.
+ *
  * Run: node --import tsx bench/server-child.ts   (or: npx tsx bench/server-child.ts)
  */
-import { StaticEngineSet } from '../src/engines/engine-set.js';
-import { EspeakTTSEngine } from '../src/engines/tts/espeak.js';
-import { startTestServer } from '../test/helpers/test-server.js';
-import { scriptedLlm } from './scenario.js';
+import { createInterface } from 'node:readline';
 
-const tts = new EspeakTTSEngine();
-await tts.prepare();
-const server = await startTestServer(new StaticEngineSet({ llm: scriptedLlm(), tts }));
+const baseline = process.argv.includes('--baseline');
+let stop: () => Promise<void> = async () => undefined;
+let port = 0;
+
+if (!baseline) {
+  // Imported here, so the baseline process loads none of it.
+  const { StaticEngineSet } = await import('../src/engines/engine-set.js');
+  const { EspeakTTSEngine } = await import('../src/engines/tts/espeak.js');
+  const { startTestServer } = await import('../test/helpers/test-server.js');
+  const { scriptedLlm } = await import('./scenario.js');
+  const tts = new EspeakTTSEngine();
+  await tts.prepare();
+  const server = await startTestServer(new StaticEngineSet({ llm: scriptedLlm(), tts }));
+  port = server.port;
+  stop = () => server.stop();
+}
 
 let stopping = false;
-async function stop(): Promise<void> {
+async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await server.stop().catch(() => undefined);
+  await stop().catch(() => undefined);
   process.exit(0);
 }
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-process.stdin.on('end', () => void stop());
-process.stdin.resume();
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+const commands = createInterface({ input: process.stdin });
+commands.on('line', (line) => {
+  if (line.trim() !== 'gc') return;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  process.stdout.write(`${JSON.stringify({ gc: gc !== undefined })}\n`);
+});
+commands.on('close', () => void shutdown());
 
-process.stdout.write(`${JSON.stringify({ ready: true, port: server.port, pid: process.pid })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, port, pid: process.pid })}\n`);

@@ -132,6 +132,6 @@ async function checkHub(): Promise<Check> {
     const response = await fetch(endpoint, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
     return { level: 'ok', name: 'Model hub', detail: `${endpoint} reachable (HTTP ${response.status})` };
   } catch (error) {
-    return { level: 'warn', name: 'Model hub', detail: `${endpoint} unreachable (${errorMessage(error)})`, fix: `Models cannot download. Copy them into the models directory, or ${HOW_TO_PROVIDE_AN_LLM}` };
+    return { level: 'warn', name: 'Model hub', detail: `${endpoint} unreachable (${errorMessage(error)})`, fix: `Models cannot download: copy them into the models directory. ${HOW_TO_PROVIDE_AN_LLM}` };
   }
 }

@@ -15,10 +15,10 @@ export async function listModels(config: Config): Promise<void> {
   const rows = MODEL_CATALOG.map((entry) => {
     const size = entry.files.reduce((sum, file) => sum + (file.size ?? 0), 0);
     const isDefault = Object.values(DEFAULT_MODEL_IDS).includes(entry.id as never);
-    return [installedIds.has(entry.id) ? 'installed' : '-', entry.kind, `${entry.id}${isDefault ? ' (default)' : ''}`, formatMegabytes(size), entry.license];
+    return [installedIds.has(entry.id) ? 'installed' : '-', entry.kind, `${entry.id}${isDefault ? ' (default)' : ''}`, `${formatMegabytes(size)} MB`, entry.license];
   });
   for (const model of installed.filter((model) => !model.inCatalog)) {
-    rows.push(['installed', model.kind, model.id, formatMegabytes(model.sizeBytes), '?']);
+    rows.push(['installed', model.kind, model.id, `${formatMegabytes(model.sizeBytes)} MB`, '?']);
   }
   const widths = [9, 4, 34, 10];
   for (const row of [['STATE', 'KIND', 'ID', 'SIZE', 'LICENSE'], ...rows]) {

@@ -187,7 +187,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
         if (!installed) this.setLlmStatus({ state: 'downloading', progress: 0 });
         path = await this.models.ensure(parsed.entry, { signal });
       } else {
-        throw new ModelLoadError(this.config.modelsDir, `The model ${parsed.entry.id} is not downloaded and downloads are off.`, `Run \`localchat models pull ${parsed.entry.id}\`, or ${HOW_TO_PROVIDE_AN_LLM}`);
+        throw new ModelLoadError(this.config.modelsDir, `The model ${parsed.entry.id} is not downloaded and downloads are off.`, `Run \`localchat models pull ${parsed.entry.id}\`. ${HOW_TO_PROVIDE_AN_LLM}`);
       }
       this.setLlmStatus({ state: 'loading', progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
       const catalogId = parsed.type === 'catalog' ? parsed.entry.id : undefined;
