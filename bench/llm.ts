@@ -2,9 +2,10 @@
  * node-llama-cpp speed on a random-weight GGUF with Qwen2.5-1.5B's dimensions and Q4_K_M-like
  * storage (the default model's shape; compute cost does not depend on the weights' values).
  *
- * For each thread count, after one short warm-up generation, every run does:
+ * One engine per thread count (all loaded, each warmed up with a short generation), runs
+ * interleaved across thread counts; every run does:
  *   - a cold turn: the ~100-token prompt with nothing cached (the previous conversation is
- *     released first), `maxTokens` tokens generated. From `LlamaCppLLM.lastTurnStats`:
+ *     released and its sequence cleared first), `maxTokens` tokens generated. From `LlamaCppLLM.lastTurnStats`:
  *     TTFT = call -> first text delta (prompt processing + first token);
  *     decode tokens/s = (completionTokens - 1) / (durationMs - TTFT);
  *     prompt tokens/s (estimate) = evaluated prompt tokens / (TTFT - one decode step);
@@ -15,6 +16,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import type { LLMStreamPart } from '../src/core/llm.js';
 import { LlamaCppLLM, type LlamaCppTurnStats } from '../src/engines/llm/llama-cpp.js';
 import { buildShapeRealisticGguf, REALISTIC_SHAPES } from '../test/fixtures/gguf-builder.js';
@@ -42,6 +44,10 @@ export interface LlmRun {
   preparedTtftMs: number;
   preparedEvaluatedTokens: number;
   finishReason: string;
+  /** Prompt tokens found in the KV cache at the cold turn (0 = a truly cold start). */
+  cachedPromptTokens: number;
+  /** 1-minute load average when the run started (other work on the machine). */
+  loadavg1m: number;
 }
 
 export interface LlmThreadResult {
@@ -95,10 +101,56 @@ export async function benchLlm(options: LlmOptions): Promise<LlmResult> {
   const modelBytes = (await stat(modelPath)).size;
   log(`  GGUF ready in ${(buildMs / 1000).toFixed(1)} s: ${modelPath} (${(modelBytes / 2 ** 20).toFixed(0)} MiB)`);
 
-  const perThreads: LlmThreadResult[] = [];
-  for (const threads of options.threads) {
-    perThreads.push(await benchThreads(modelPath, threads, options));
+  // One engine per thread count, all loaded at once, and the runs interleaved (run 1 at every
+  // thread count, then run 2, ...) so that changing load from other work hits them alike.
+  const engines: { threads: number; llm: LlamaCppLLM; loadMs: number; rssAfterLoadMb: number; runs: LlmRun[] }[] = [];
+  try {
+    for (const threads of options.threads) {
+      const loadStarted = performance.now();
+      const llm = await LlamaCppLLM.create({
+        modelPath,
+        threads,
+        maxConversations: 1,
+        contextSize: 1024,
+        logLevel: 'error',
+        sampling: { seed: 42 },
+      });
+      const loadMs = performance.now() - loadStarted;
+      log(`  threads=${threads}: loaded in ${(loadMs / 1000).toFixed(1)} s (backend ${llm.gpu === false ? 'cpu' : llm.gpu}), warming up`);
+      // Warm-up: the first evaluation allocates buffers and faults in the mmapped weights.
+      await generate(llm, 'warm-up', 'Warm up.', 'Hello.', 4);
+      await forget(llm, 'warm-up');
+      engines.push({ threads, llm, loadMs, rssAfterLoadMb: process.memoryUsage.rss() / 2 ** 20, runs: [] });
+    }
+    for (let index = 0; index < options.runs; index++) {
+      for (const engine of engines) {
+        const run = await measureRun(engine.llm, `${engine.threads}-${index}`, options.maxTokens);
+        engine.runs.push(run);
+        log(
+          `  threads=${engine.threads} run ${index + 1}/${options.runs}: prompt ${run.evaluatedPromptTokens} tok, TTFT ${run.ttftMs.toFixed(0)} ms, ` +
+            `decode ${run.decodeTokensPerS.toFixed(1)} tok/s (${run.completionTokens} tok), prepare ${run.preparedTokens} tok in ${run.prepareMs.toFixed(0)} ms, ` +
+            `TTFT after prepare ${run.preparedTtftMs.toFixed(0)} ms (load avg ${run.loadavg1m})`,
+        );
+      }
+    }
+  } finally {
+    for (const engine of engines) await engine.llm.dispose();
   }
+
+  const perThreads: LlmThreadResult[] = engines.map(({ threads, llm, loadMs, rssAfterLoadMb, runs }) => ({
+    threads,
+    backend: llm.gpu === false ? 'cpu' : String(llm.gpu),
+    load_ms: round(loadMs),
+    rss_after_load_mb: round(rssAfterLoadMb),
+    runs,
+    decode_tokens_per_s: summarize(runs.map((run) => run.decodeTokensPerS)),
+    ttft_ms: summarize(runs.map((run) => run.ttftMs)),
+    prompt_tokens_per_s_estimate: summarize(runs.map((run) => run.promptTokensPerSEstimate)),
+    prepare_prompt_tokens_per_s: summarize(runs.map((run) => run.preparePromptTokensPerS)),
+    prepared_ttft_ms: summarize(runs.map((run) => run.preparedTtftMs)),
+    prompt_tokens: median(runs.map((run) => run.promptTokens)),
+    max_tokens: options.maxTokens,
+  }));
   const best = perThreads.reduce((a, b) => (b.decode_tokens_per_s.p50 > a.decode_tokens_per_s.p50 ? b : a));
   return {
     model: `random-weight ${LLM_SHAPE} (Q4_K_M-like)`,
@@ -114,82 +166,52 @@ export async function benchLlm(options: LlmOptions): Promise<LlmResult> {
   };
 }
 
-async function benchThreads(modelPath: string, threads: number, options: LlmOptions): Promise<LlmThreadResult> {
-  const { log } = options;
-  const loadStarted = performance.now();
-  const llm = await LlamaCppLLM.create({
-    modelPath,
-    threads,
-    maxConversations: 1,
-    contextSize: 1024,
-    logLevel: 'error',
-    sampling: { seed: 42 },
-  });
-  const loadMs = performance.now() - loadStarted;
-  const rssAfterLoad = process.memoryUsage.rss() / 2 ** 20;
-  log(`  threads=${threads}: loaded in ${(loadMs / 1000).toFixed(1)} s (backend ${llm.gpu === false ? 'cpu' : llm.gpu}), warming up`);
-  try {
-    // Warm-up: first evaluation allocates buffers and faults in the mmapped weights.
-    await generate(llm, 'warm-up', 'Warm up.', 'Hello.', 4);
-    llm.release('warm-up');
+/** One cold turn and one prepared turn, each on a fresh (cleared) sequence. */
+async function measureRun(llm: LlamaCppLLM, label: string, maxTokens: number): Promise<LlmRun> {
+  const loadavg1m = round(loadavg()[0] ?? Number.NaN, 2);
+  // Cold: nothing cached.
+  const coldId = `cold-${label}`;
+  const cold = await generate(llm, coldId, LLM_SYSTEM_PROMPT, LLM_USER_MESSAGE, maxTokens);
+  await forget(llm, coldId);
 
-    const runs: LlmRun[] = [];
-    for (let index = 0; index < options.runs; index++) {
-      // Cold: a fresh conversation with nothing cached.
-      const coldId = `cold-${threads}-${index}`;
-      const cold = await generate(llm, coldId, LLM_SYSTEM_PROMPT, LLM_USER_MESSAGE, options.maxTokens);
-      llm.release(coldId);
+  // Prepared, as the app does it: system prompt evaluated ahead, then the turn.
+  const preparedId = `prepared-${label}`;
+  const prepareStarted = performance.now();
+  await llm.prepare(preparedId, LLM_SYSTEM_PROMPT, { signal: new AbortController().signal });
+  const prepareMs = performance.now() - prepareStarted;
+  const prepared = await generate(llm, preparedId, LLM_SYSTEM_PROMPT, LLM_USER_MESSAGE, 4);
+  await forget(llm, preparedId);
 
-      // Prepared: system prompt evaluated ahead, then the turn.
-      const preparedId = `prepared-${threads}-${index}`;
-      const prepareStarted = performance.now();
-      await llm.prepare(preparedId, LLM_SYSTEM_PROMPT, { signal: new AbortController().signal });
-      const prepareMs = performance.now() - prepareStarted;
-      const prepared = await generate(llm, preparedId, LLM_SYSTEM_PROMPT, LLM_USER_MESSAGE, 4);
-      llm.release(preparedId);
+  const evaluated = cold.promptTokens - cold.cachedPromptTokens;
+  const ttft = cold.timeToFirstTokenMs ?? Number.NaN;
+  const decodeTps = ((cold.completionTokens - 1) / (cold.durationMs - ttft)) * 1000;
+  return {
+    promptTokens: cold.promptTokens,
+    cachedPromptTokens: cold.cachedPromptTokens,
+    evaluatedPromptTokens: evaluated,
+    completionTokens: cold.completionTokens,
+    ttftMs: round(ttft),
+    durationMs: round(cold.durationMs),
+    decodeTokensPerS: round(decodeTps, 2),
+    promptTokensPerSEstimate: round((evaluated / (ttft - 1000 / decodeTps)) * 1000, 1),
+    prepareMs: round(prepareMs),
+    preparedTokens: prepared.cachedPromptTokens,
+    preparePromptTokensPerS: round((prepared.cachedPromptTokens / prepareMs) * 1000, 1),
+    preparedTtftMs: round(prepared.timeToFirstTokenMs ?? Number.NaN),
+    preparedEvaluatedTokens: prepared.promptTokens - prepared.cachedPromptTokens,
+    finishReason: cold.finishReason,
+    loadavg1m,
+  };
+}
 
-      const evaluated = cold.promptTokens - cold.cachedPromptTokens;
-      const ttft = cold.timeToFirstTokenMs ?? Number.NaN;
-      const decodeTps = ((cold.completionTokens - 1) / (cold.durationMs - ttft)) * 1000;
-      const run: LlmRun = {
-        promptTokens: cold.promptTokens,
-        evaluatedPromptTokens: evaluated,
-        completionTokens: cold.completionTokens,
-        ttftMs: round(ttft),
-        durationMs: round(cold.durationMs),
-        decodeTokensPerS: round(decodeTps, 2),
-        promptTokensPerSEstimate: round((evaluated / (ttft - 1000 / decodeTps)) * 1000, 1),
-        prepareMs: round(prepareMs),
-        preparedTokens: prepared.cachedPromptTokens,
-        preparePromptTokensPerS: round((prepared.cachedPromptTokens / prepareMs) * 1000, 1),
-        preparedTtftMs: round(prepared.timeToFirstTokenMs ?? Number.NaN),
-        preparedEvaluatedTokens: prepared.promptTokens - prepared.cachedPromptTokens,
-        finishReason: cold.finishReason,
-      };
-      runs.push(run);
-      log(
-        `  threads=${threads} run ${index + 1}/${options.runs}: prompt ${run.evaluatedPromptTokens} tok, TTFT ${run.ttftMs.toFixed(0)} ms, ` +
-          `decode ${run.decodeTokensPerS.toFixed(1)} tok/s (${run.completionTokens} tok), prepare ${run.preparedTokens} tok in ${run.prepareMs.toFixed(0)} ms, ` +
-          `TTFT after prepare ${run.preparedTtftMs.toFixed(0)} ms`,
-      );
-    }
-    return {
-      threads,
-      backend: llm.gpu === false ? 'cpu' : String(llm.gpu),
-      load_ms: round(loadMs),
-      rss_after_load_mb: round(rssAfterLoad),
-      runs,
-      decode_tokens_per_s: summarize(runs.map((run) => run.decodeTokensPerS)),
-      ttft_ms: summarize(runs.map((run) => run.ttftMs)),
-      prompt_tokens_per_s_estimate: summarize(runs.map((run) => run.promptTokensPerSEstimate)),
-      prepare_prompt_tokens_per_s: summarize(runs.map((run) => run.preparePromptTokensPerS)),
-      prepared_ttft_ms: summarize(runs.map((run) => run.preparedTtftMs)),
-      prompt_tokens: median(runs.map((run) => run.promptTokens)),
-      max_tokens: options.maxTokens,
-    };
-  } finally {
-    await llm.dispose();
-  }
+/**
+ * Releases a conversation and gives the engine time to clear its sequence (`release` clears it
+ * in the background, and skips that when another conversation claims the slot first), so the
+ * next turn starts from an empty KV cache. Also lets llama.cpp's worker threads go idle.
+ */
+async function forget(llm: LlamaCppLLM, conversationId: string): Promise<void> {
+  llm.release(conversationId);
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 /** Runs one turn to its end and returns the engine's statistics of it. */

@@ -17,12 +17,18 @@ export interface MachineInfo {
   /** 1/5/15-minute load averages when the benchmark started: > ~0.3 means other work was running. */
   loadavg_start: number[];
   loadavg_end?: number[];
+  /**
+   * Share of all CPU time the machine spent busy during 1 s before the benchmark started (while
+   * it did nothing itself), from /proc/stat: other work running at the same time. null off Linux.
+   */
+  cpu_busy_before_pct: number | null;
   git_commit: string | null;
   git_dirty: boolean | null;
   versions: Record<string, string | null>;
 }
 
-export function machineInfo(): MachineInfo {
+export async function machineInfo(): Promise<MachineInfo> {
+  const cpuBusy = await cpuBusyPercent(1000);
   const cpus = os.cpus();
   return {
     cpu_model: cpus[0]?.model.trim() ?? 'unknown',
@@ -35,6 +41,7 @@ export function machineInfo(): MachineInfo {
     node_version: process.version,
     date: new Date().toISOString(),
     loadavg_start: loadAverage(),
+    cpu_busy_before_pct: cpuBusy,
     git_commit: git(['rev-parse', '--short', 'HEAD']),
     git_dirty: gitDirty(),
     versions: {
@@ -47,6 +54,25 @@ export function machineInfo(): MachineInfo {
 
 export function loadAverage(): number[] {
   return os.loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
+/** Percent of CPU time (all cores) spent not idle during the next `ms`, from /proc/stat. */
+export async function cpuBusyPercent(ms: number): Promise<number | null> {
+  const read = () => {
+    const fields = /^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]?.trim().split(/\s+/).map(Number);
+    if (!fields || fields.length < 5) throw new Error('no cpu line in /proc/stat');
+    const idle = fields[3]! + fields[4]!; // idle + iowait
+    return { idle, total: fields.slice(0, 8).reduce((sum, value) => sum + value, 0) };
+  };
+  try {
+    const before = read();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const after = read();
+    const total = after.total - before.total;
+    return total > 0 ? Math.round((1 - (after.idle - before.idle) / total) * 1000) / 10 : null;
+  } catch {
+    return null;
+  }
 }
 
 function osPrettyName(): string | undefined {

@@ -71,10 +71,12 @@ const outPath = resolve(args.out ?? fileURLToPath(new URL('./results/latest.json
 
 const log = (line: string) => console.log(line);
 const startedAt = performance.now();
-const machine = machineInfo();
+const machine = await machineInfo();
 log(`LocalChat bench — ${machine.cpu_model}, ${machine.logical_cores} logical / ${machine.physical_cores} physical cores, ` +
   `${(machine.ram_total_mb / 1024).toFixed(1)} GiB, ${machine.os}, Node ${machine.node_version}`);
-log(`load average at start: ${machine.loadavg_start.join(' / ')}${machine.loadavg_start[0]! > 0.5 ? '  (other work is running: figures may be inflated)' : ''}`);
+const busy = machine.cpu_busy_before_pct;
+log(`before starting: CPU ${busy ?? '?'}% busy with other work, load average ${machine.loadavg_start.join(' / ')}` +
+  `${busy !== null && busy > 10 ? '  (other work is running: figures may be inflated)' : ''}`);
 log(`options: ${JSON.stringify(options)}\n`);
 
 // 1-2. TTFA and pipeline overhead, per TTS engine.
@@ -251,10 +253,10 @@ function printTable(): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (column === 3 ? 0 : row[column]!.length))));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 3 ? cell : cell.padEnd(widths[column]!))).join(' | ');
   log(line(header));
-  log(widths.map((width) => '-'.repeat(width)).join('-+-') + '-+-' + '-'.repeat(6));
+  log(`${widths.slice(0, 3).map((width) => '-'.repeat(width)).join('-+-')}-+-${'-'.repeat(40)}`);
   for (const row of rows) log(line(row));
   log(`machine: ${machine.cpu_model}, ${machine.logical_cores} cores, ${(machine.ram_total_mb / 1024).toFixed(1)} GiB, ${machine.os}, Node ${machine.node_version}, ` +
-    `${machine.date}; load avg start ${machine.loadavg_start.join('/')}, end ${machine.loadavg_end?.join('/') ?? '?'}`);
+    `${machine.date}; before start CPU ${machine.cpu_busy_before_pct ?? '?'}% busy (other work), load avg start ${machine.loadavg_start.join('/')}, end ${machine.loadavg_end?.join('/') ?? '?'}`);
 }
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {

@@ -91,6 +91,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
   private llmStatus: EngineStatus;
   private readonly espeak = new EspeakTTSEngine();
   private kokoro: KokoroTTSEngine | null = null;
+  private espeakReady = false;
   private ttsStatus: EngineStatus;
   private readonly unavailable: UnavailableLLM;
 
@@ -104,7 +105,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     this.llmStatus = { kind: 'llm', provider, modelId: llmId, state: 'loading' };
     this.ttsStatus =
       this.config.tts === 'kokoro'
-        ? { kind: 'tts', provider: 'kokoro', modelId: kokoroEntry(this.config.kokoroDtype).id, state: 'loading', message: 'Speaking with eSpeak NG until Kokoro is ready.' }
+        ? { kind: 'tts', provider: 'kokoro', modelId: kokoroEntry(this.config.kokoroDtype).id, state: 'loading' }
         : { kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: 'loading' };
     this.unavailable = new UnavailableLLM(provider, llmId, () => this.unavailableReason());
     this.models.on('progress', (progress) => this.onDownloadProgress(progress));
@@ -127,8 +128,16 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     return this.kokoro ? this.espeak : null;
   }
 
+  /**
+   * LLM, then the configured TTS; while Kokoro is configured but not speaking, also eSpeak NG
+   * (which speaks meanwhile), so the UI can show both "Kokoro: downloading" and "eSpeak NG: ready".
+   */
   status(): EngineStatus[] {
-    return [{ ...this.llmStatus }, { ...this.ttsStatus }];
+    const statuses = [{ ...this.llmStatus }, { ...this.ttsStatus }];
+    if (this.ttsStatus.provider === 'kokoro' && !this.kokoro) {
+      statuses.push({ kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: this.espeakReady ? 'ready' : 'loading', message: 'Built-in voice, speaking until Kokoro is ready.' });
+    }
+    return statuses;
   }
 
   llmHint(): string {
@@ -231,6 +240,8 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
   private async startTts(): Promise<void> {
     try {
       await this.espeak.prepare();
+      this.espeakReady = true;
+      this.emit('status', this.status());
     } catch (error) {
       this.logger.error({ err: error }, 'eSpeak NG failed to load');
     }

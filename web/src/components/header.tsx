@@ -62,7 +62,12 @@ export function Header(props: HeaderProps) {
         {engines
           .filter((engine) => engine.kind !== 'stt' || engine.state !== 'ready')
           .map((engine) => (
-            <EngineChip key={`${engine.kind}:${engine.modelId}`} engine={engine} progress={engineProgress(engine, downloads)} />
+            <EngineChip
+              key={`${engine.kind}:${engine.modelId}`}
+              engine={engine}
+              progress={engineProgress(engine, downloads)}
+              named={engines.filter((other) => other.kind === engine.kind).length > 1}
+            />
           ))}
       </ul>
       <div className="header-actions">
@@ -101,8 +106,11 @@ export function Header(props: HeaderProps) {
   );
 }
 
-function EngineChip({ engine, progress }: { engine: EngineStatus; progress: number | null }) {
-  const label = engineLabels[engine.kind];
+/** Display names of engine providers, for when two engines of one kind are shown. */
+const providerLabels: Record<string, string> = { kokoro: 'Kokoro', espeak: 'eSpeak NG', 'llama-cpp': 'llama.cpp', 'openai-compatible': 'LLM server' };
+
+function EngineChip({ engine, progress, named }: { engine: EngineStatus; progress: number | null; named: boolean }) {
+  const label = named ? `${engineLabels[engine.kind]} · ${providerLabels[engine.provider] ?? engine.provider}` : engineLabels[engine.kind];
   const percent = progress === null ? null : Math.round(progress * 100);
   const detail = [`${engine.provider} · ${engine.modelId}`, engine.message].filter(Boolean).join('\n');
   const stateText = engine.state === 'downloading' && percent !== null ? `${percent}%` : stateLabels[engine.state];

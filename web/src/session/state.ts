@@ -263,6 +263,7 @@ function failureMessage(response: ResponseDone): string {
   const error = details?.error as { message?: string; code?: string; type?: string } | undefined;
   if (error?.message) return error.message;
   if (response.status === 'incomplete') return 'The reply was cut short.';
+  if (error?.code === 'llm_error') return 'The language model could not answer: see the status at the top.';
   return error?.code ? `The reply failed (${error.code}).` : 'The reply failed.';
 }
 
