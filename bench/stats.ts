@@ -34,7 +34,7 @@ export function summarize(values: readonly number[]): Summary {
     p50: round(median(finite)),
     mean: round(finite.reduce((sum, value) => sum + value, 0) / Math.max(1, finite.length)),
     max: round(Math.max(...finite)),
-    values: values.map(round),
+    values: values.map((value) => round(value)),
   };
 }
 

@@ -5,7 +5,9 @@
 import { EventEmitter } from 'node:events';
 import type { EngineStatus } from '../core/engine-status.js';
 import type { LLM } from '../core/llm.js';
+import type { STT } from '../core/stt.js';
 import type { TTS } from '../core/tts.js';
+import type { StreamingVad, VadSettings } from '../core/vad.js';
 
 /** A download in progress, as the model manager reports it. */
 export interface DownloadProgress {
@@ -30,6 +32,10 @@ export interface EngineSet extends EventEmitter<EngineSetEvents> {
   tts(): TTS;
   /** The TTS to retry a failed chunk with, if any. */
   fallbackTts(): TTS | null;
+  /** The STT for spoken input; null when none is usable (the reason is in `status()`). */
+  stt(): STT | null;
+  /** A new server-side VAD for one audio stream (`turn_detection: server_vad`). */
+  createVad(settings: VadSettings): Promise<StreamingVad>;
   status(): EngineStatus[];
   /** What to tell the learner to check when the LLM fails (engine-specific). */
   llmHint(): string;
@@ -44,7 +50,16 @@ export interface EngineSet extends EventEmitter<EngineSetEvents> {
 export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements EngineSet {
   readonly failures: { kind: EngineStatus['kind']; error: unknown }[] = [];
 
-  constructor(private readonly engines: { llm: LLM; tts: TTS; fallbackTts?: TTS | null; llmHint?: string }) {
+  constructor(
+    private readonly engines: {
+      llm: LLM;
+      tts: TTS;
+      fallbackTts?: TTS | null;
+      stt?: STT | null;
+      vad?: (settings: VadSettings) => Promise<StreamingVad>;
+      llmHint?: string;
+    },
+  ) {
     super();
   }
   llm(): LLM {
@@ -55,6 +70,13 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
   }
   fallbackTts(): TTS | null {
     return this.engines.fallbackTts ?? null;
+  }
+  stt(): STT | null {
+    return this.engines.stt ?? null;
+  }
+  createVad(settings: VadSettings): Promise<StreamingVad> {
+    if (!this.engines.vad) return Promise.reject(new Error('This engine set has no VAD.'));
+    return this.engines.vad(settings);
   }
   status(): EngineStatus[] {
     const { llm, tts } = this.engines;

@@ -13,7 +13,9 @@ import type { CallOptions } from '../core/call-options.js';
 import type { EngineState, EngineStatus } from '../core/engine-status.js';
 import { EngineError, ModelLoadError, errorMessage, isAbortError } from '../core/errors.js';
 import type { ChatRequest, LLM, LLMStreamPart } from '../core/llm.js';
+import type { STT } from '../core/stt.js';
 import type { TTS } from '../core/tts.js';
+import type { StreamingVad, VadSettings } from '../core/vad.js';
 import { DEFAULT_MODEL_IDS, kokoroEntry, parseModelReference } from '../models/catalog.js';
 import type { ModelDownloadProgress } from '../models/download.js';
 import { ModelManager } from '../models/model-manager.js';
@@ -126,6 +128,14 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
 
   fallbackTts(): TTS | null {
     return this.kokoro ? this.espeak : null;
+  }
+
+  stt(): STT | null {
+    return null;
+  }
+
+  createVad(_settings: VadSettings): Promise<StreamingVad> {
+    return Promise.reject(new Error('server-side VAD is not wired yet'));
   }
 
   /**

@@ -45,7 +45,7 @@ export interface VoiceTurnOptions {
 export type VoiceTurnEvent =
   /** Filtered reply text, as it streams (for the transcript). */
   | { type: 'text'; text: string }
-  /** The next TTS chunk has been decided. */
+  /** The next TTS chunk has been decided (its audio, if any, follows under the same index). */
   | { type: 'chunk'; index: number; text: string }
   /** Audio of chunk `chunkIndex`, PCM16 mono 24 kHz. Emitted in chunk order. */
   | { type: 'audio'; chunkIndex: number; samples: Int16Array }
@@ -94,9 +94,11 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   signal.addEventListener('abort', onAbort, { once: true });
 
   const pushChunk = (text: string) => {
+    // In whole-reply mode the reply is spoken as one chunk, announced when it is spoken.
+    if (delivery !== 'streaming') return;
     const chunk = { index: chunkCount++, text };
     safeEmit({ type: 'chunk', ...chunk });
-    if (delivery === 'streaming') chunks.push(chunk);
+    chunks.push(chunk);
   };
   const showText = (text: string) => {
     if (!text) return;
@@ -176,7 +178,11 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
       await audio;
     } else {
       await produceText();
-      if (!signal.aborted && shownText.trim()) await speak({ index: 0, text: shownText.trim() });
+      if (!signal.aborted && shownText.trim()) {
+        const whole = { index: 0, text: shownText.trim() };
+        safeEmit({ type: 'chunk', ...whole });
+        await speak(whole);
+      }
     }
   } finally {
     signal.removeEventListener('abort', onAbort);

@@ -21,6 +21,25 @@ export const sessionConfigSchema = z.object({
   max_output_tokens: z.union([z.number().int().min(1).max(4096), z.literal('inf')]).optional(),
   audio: z
     .object({
+      input: z
+        .object({
+          format: z.object({ type: z.literal('audio/pcm'), rate: z.literal(24000).optional() }).optional(),
+          /** null: the client decides turns (commit); `server_vad`: the server detects speech. */
+          turn_detection: z
+            .object({
+              type: z.literal('server_vad'),
+              threshold: z.number().min(0).max(1).optional(),
+              /** Silence that ends a turn: the learner's "thinking time". */
+              silence_duration_ms: z.number().int().min(200).max(5000).optional(),
+              prefix_padding_ms: z.number().int().min(0).max(2000).optional(),
+              create_response: z.boolean().optional(),
+              interrupt_response: z.boolean().optional(),
+            })
+            .nullable()
+            .optional(),
+          transcription: z.object({ model: z.string().max(200).optional(), language: z.string().max(16).optional() }).nullable().optional(),
+        })
+        .optional(),
       output: z
         .object({
           voice: z.string().min(1).max(64).optional(),
@@ -73,21 +92,24 @@ export const clientEventSchema = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.object({ type: z.literal('response.cancel'), event_id: eventId, response_id: z.string().optional() }),
+  /** Base64 PCM16 mono 24 kHz little-endian; an even number of bytes. */
+  z.object({ type: z.literal('input_audio_buffer.append'), event_id: eventId, audio: z.string().max(MAX_FRAME_BYTES) }),
+  z.object({ type: z.literal('input_audio_buffer.commit'), event_id: eventId }),
+  z.object({ type: z.literal('input_audio_buffer.clear'), event_id: eventId }),
+  z.object({
+    type: z.literal('conversation.item.truncate'),
+    event_id: eventId,
+    item_id: z.string().min(1).max(64),
+    content_index: z.number().int().min(0),
+    audio_end_ms: z.number().int().min(0),
+  }),
   /** LocalChat extension: forget the conversation and start a new one ("New chat"). */
   z.object({ type: z.literal('localchat.conversation.reset'), event_id: eventId }),
 ]);
 export type ClientEvent = z.infer<typeof clientEventSchema>;
 
 /** Client event types of the OpenAI Realtime API that this server does not implement (yet). */
-export const UNSUPPORTED_EVENT_TYPES = new Set([
-  'input_audio_buffer.append',
-  'input_audio_buffer.commit',
-  'input_audio_buffer.clear',
-  'output_audio_buffer.clear',
-  'conversation.item.delete',
-  'conversation.item.retrieve',
-  'conversation.item.truncate',
-]);
+export const UNSUPPORTED_EVENT_TYPES = new Set(['output_audio_buffer.clear', 'conversation.item.delete', 'conversation.item.retrieve']);
 
 export type ParseResult =
   | { ok: true; event: ClientEvent }

@@ -4,6 +4,13 @@
  * for. docs/protocol.md lists them with an example exchange.
  */
 import type {
+  ConversationItemInputAudioTranscriptionCompletedEvent,
+  ConversationItemInputAudioTranscriptionFailedEvent,
+  ConversationItemTruncatedEvent,
+  InputAudioBufferClearedEvent,
+  InputAudioBufferCommittedEvent,
+  InputAudioBufferSpeechStartedEvent,
+  InputAudioBufferSpeechStoppedEvent,
   ConversationItemAdded,
   ConversationItemDone,
   RealtimeErrorEvent,
@@ -92,6 +99,13 @@ export type ServerEvent =
   | SessionUpdatedEvent
   | ConversationItemAdded
   | ConversationItemDone
+  | ConversationItemTruncatedEvent
+  | ConversationItemInputAudioTranscriptionCompletedEvent
+  | ConversationItemInputAudioTranscriptionFailedEvent
+  | InputAudioBufferCommittedEvent
+  | InputAudioBufferClearedEvent
+  | InputAudioBufferSpeechStartedEvent
+  | InputAudioBufferSpeechStoppedEvent
   | ResponseCreatedEvent
   | ResponseOutputItemAddedEvent
   | ResponseOutputItemDoneEvent

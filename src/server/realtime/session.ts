@@ -7,13 +7,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RealtimeResponseStatus } from 'openai/resources/realtime/realtime';
+import { REALTIME_SAMPLE_RATE } from '../../core/audio.js';
 import { errorMessage } from '../../core/errors.js';
 import type { EngineSet } from '../../engines/engine-set.js';
 import { DEFAULT_TUTOR_PROMPT, fallbackReply } from '../../tutor/persona.js';
 import { Conversation } from '../../turn/conversation.js';
+import { type SpokenChunk, spokenText } from '../../turn/spoken-text.js';
 import { type Delivery, runVoiceTurn } from '../../turn/voice-turn.js';
 import { type ClientEvent, type SessionConfigUpdate, parseClientEvent } from './client-events.js';
+import { InputAudio, type InputAudioEvent, InputAudioError, type TurnDetection } from './input-audio.js';
 import type { OutgoingEvent, ServerEvent } from './server-events.js';
+
+/** Replies whose spoken chunks are kept for `conversation.item.truncate`. */
+const TRUNCATABLE_REPLIES = 8;
 
 /** Largest audio delta sent, in samples at 24 kHz (200 ms): small enough for the client to start early. */
 const MAX_DELTA_SAMPLES = 4800;
@@ -31,6 +37,8 @@ export interface SessionSettings {
   modalities: ('text' | 'audio')[];
   maxOutputTokens: number | 'inf';
   delivery: Delivery;
+  /** Language hint for STT (ISO 639-1), or undefined for the model's default. */
+  transcriptionLanguage?: string;
 }
 
 export interface SessionOptions {
@@ -60,6 +68,18 @@ export class RealtimeSession {
   readonly conversation = new Conversation(DEFAULT_TUTOR_PROMPT);
   settings: SessionSettings;
   private active: ActiveResponse | null = null;
+  private readonly lifetime = new AbortController();
+  private readonly inputAudio: InputAudio;
+  /** Settles when every committed utterance has been transcribed. */
+  private transcribing: Promise<void> = Promise.resolve();
+  /** The last spoken user turn could not be transcribed: its response.create has nothing to answer. */
+  private lastInputFailed = false;
+  /** Item id announced at `speech_started`, used again at commit. */
+  private speechItemId: string | null = null;
+  /** Spoken chunks (text + audio samples) of recent replies, by assistant item id. */
+  private readonly spoken = new Map<string, SpokenChunk[]>();
+  /** Truncations that arrived before their reply was added to the history. */
+  private readonly pendingTruncations = new Map<string, number>();
   private eventCounter = 0;
   private closed = false;
   private readonly onStatus = () => this.sendEngineStatus();
@@ -77,6 +97,14 @@ export class RealtimeSession {
   constructor(private readonly options: SessionOptions) {
     const tts = options.engines.tts();
     const voice = options.voice && tts.voices().some((v) => v.id === options.voice) ? options.voice : tts.defaultVoice;
+    this.inputAudio = new InputAudio(
+      (settings) => options.engines.createVad(settings),
+      (event) => this.onInputAudioEvent(event),
+      (error) => {
+        this.options.logger.warn({ session: this.id, err: error }, 'VAD failed');
+        this.sendError('vad_error', `Speech detection failed: ${errorMessage(error)}`);
+      },
+    );
     this.settings = {
       instructions: DEFAULT_TUTOR_PROMPT,
       voice,
@@ -121,6 +149,7 @@ export class RealtimeSession {
   /** The client went away: stop all work of the current response. */
   close(): void {
     this.closed = true;
+    this.lifetime.abort();
     this.options.engines.off('status', this.onStatus);
     this.options.engines.off('download', this.onDownload);
     this.active?.controller.abort();
@@ -129,6 +158,8 @@ export class RealtimeSession {
 
   /** Resolves when the current response (if any) has stopped all work. For tests and shutdown. */
   async idle(): Promise<void> {
+    await this.inputAudio.drained();
+    await this.transcribing;
     await this.active?.finished;
   }
 
@@ -138,6 +169,7 @@ export class RealtimeSession {
         return this.updateSession(event.session, event.event_id);
       case 'conversation.item.create': {
         this.cancelResponse('turn_detected');
+        this.lastInputFailed = false;
         const text = event.item.content.map((part) => part.text).join('\n').trim();
         const turn = this.conversation.add({ id: event.item.id, role: 'user', text });
         const item = {
@@ -171,10 +203,39 @@ export class RealtimeSession {
         }
         this.cancelResponse('client_cancelled');
         return;
+      case 'input_audio_buffer.append':
+        try {
+          this.inputAudio.append(event.audio);
+        } catch (error) {
+          if (!(error instanceof InputAudioError)) throw error;
+          this.sendError(error.code, error.message, event.event_id);
+        }
+        return;
+      case 'input_audio_buffer.commit': {
+        if (this.inputAudio.turnDetection) {
+          this.sendError('input_audio_buffer_commit_not_allowed', 'With server_vad the server commits the audio itself.', event.event_id);
+          return;
+        }
+        const audio = this.inputAudio.take();
+        if (audio.length < REALTIME_SAMPLE_RATE / 10) {
+          this.sendError('input_audio_buffer_commit_empty', 'There is less than 100 ms of audio to commit.', event.event_id);
+          return;
+        }
+        this.commitUtterance(audio);
+        return;
+      }
+      case 'input_audio_buffer.clear':
+        this.inputAudio.clear();
+        this.emit({ type: 'input_audio_buffer.cleared' });
+        return;
+      case 'conversation.item.truncate':
+        return this.truncate(event.item_id, event.audio_end_ms, event.event_id);
       case 'localchat.conversation.reset':
         this.cancelResponse('client_cancelled');
         this.options.engines.llm().release?.(this.conversation.id);
         this.conversation.reset();
+        this.inputAudio.clear();
+        this.spoken.clear();
         this.emit({ type: 'localchat.conversation.reset' });
         this.prepareLlm();
         return;
@@ -192,6 +253,35 @@ export class RealtimeSession {
     if (update.output_modalities) this.settings.modalities = update.output_modalities;
     if (update.max_output_tokens !== undefined) this.settings.maxOutputTokens = update.max_output_tokens;
     if (update.localchat?.delivery) this.settings.delivery = update.localchat.delivery;
+    const input = update.audio?.input;
+    if (input?.transcription !== undefined) this.settings.transcriptionLanguage = input.transcription?.language;
+    if (input?.turn_detection !== undefined) {
+      const detection = input.turn_detection;
+      void this.inputAudio
+        .configure(
+          detection === null
+            ? null
+            : {
+                threshold: detection.threshold,
+                silenceDurationMs: detection.silence_duration_ms,
+                prefixPaddingMs: detection.prefix_padding_ms,
+                createResponse: detection.create_response,
+                interruptResponse: detection.interrupt_response,
+              },
+        )
+        .then(
+          () => this.finishUpdate(update, eventId),
+          (error: unknown) => {
+            this.options.logger.warn({ session: this.id, err: error }, 'server VAD unavailable');
+            this.sendError('vad_unavailable', `Server-side speech detection is unavailable: ${errorMessage(error)}`, eventId, 'session.audio.input.turn_detection');
+          },
+        );
+      return;
+    }
+    this.finishUpdate(update, eventId);
+  }
+
+  private finishUpdate(update: SessionConfigUpdate, _eventId?: string): void {
     if (update.instructions !== undefined && update.instructions !== this.settings.instructions) {
       this.settings.instructions = update.instructions || DEFAULT_TUTOR_PROMPT;
       this.conversation.systemPrompt = this.settings.instructions;
@@ -210,6 +300,11 @@ export class RealtimeSession {
       output_modalities: this.settings.modalities,
       max_output_tokens: this.settings.maxOutputTokens,
       audio: {
+        input: {
+          format: { type: 'audio/pcm' as const, rate: 24000 as const },
+          turn_detection: describeTurnDetection(this.inputAudio.turnDetection),
+          transcription: { model: this.options.engines.stt()?.modelId, ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}) },
+        },
         output: {
           voice: this.settings.voice,
           speed: this.settings.speed,
@@ -275,6 +370,7 @@ export class RealtimeSession {
     try {
       // The previous response must stop using the LLM's context before this one starts.
       await previous?.finished;
+      await this.transcribing;
       if (signal.aborted) return;
       const engines = this.options.engines;
       const llm = engines.llm();
@@ -286,6 +382,14 @@ export class RealtimeSession {
       send({ type: 'response.output_item.added', response_id: active.id, output_index: 0, item });
       send({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
       send({ type: 'response.content_part.added', ...ids, part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' } });
+      if (this.lastInputFailed) {
+        // The learner's words could not be transcribed (the failure event said so): nothing to answer.
+        this.finishResponse(active, 'failed', { type: 'failed', error: { type: 'invalid_request_error', code: 'transcription_failed' } }, '');
+        return;
+      }
+      const chunks: SpokenChunk[] = [];
+      this.rememberSpoken(active.itemId, chunks);
+      this.inputAudio.setPlayback(withAudio);
 
       const request = {
         messages: this.conversation.messages(llm.contextSize),
@@ -309,7 +413,11 @@ export class RealtimeSession {
         (event) => {
           if (event.type === 'text') {
             send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids, delta: event.text } : { type: 'response.output_text.delta', ...ids, delta: event.text });
+          } else if (event.type === 'chunk') {
+            chunks[event.index] = { text: event.text, samples: 0 };
           } else if (event.type === 'audio') {
+            const chunk = chunks[event.chunkIndex];
+            if (chunk) chunk.samples += event.samples.length;
             for (let offset = 0; offset < event.samples.length; offset += MAX_DELTA_SAMPLES) {
               const slice = event.samples.subarray(offset, offset + MAX_DELTA_SAMPLES);
               send({ type: 'response.output_audio.delta', ...ids, delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
@@ -325,6 +433,7 @@ export class RealtimeSession {
       // History keeps what the tutor actually said (the partial reply when cancelled or failed).
       if (result.replyText || result.status === 'completed') {
         this.conversation.add({ id: active.itemId, role: 'assistant', text: result.replyText, interrupted: result.status !== 'completed' });
+        this.applyTruncation(active.itemId);
       }
       if (result.status === 'failed') {
         this.options.logger.warn({ session: this.id, err: result.error }, 'LLM failed during a response');
@@ -361,9 +470,113 @@ export class RealtimeSession {
         this.finishResponse(active, 'failed', { type: 'failed', error: { type: 'server_error', code: 'server_error' } }, '');
       }
     } finally {
+      this.inputAudio.setPlayback(false);
       resolveFinished();
       if (this.active === active) this.active = null;
     }
+  }
+
+  /** A committed utterance: a user item now, its transcript when STT is done. */
+  private commitUtterance(audio: Int16Array, itemId?: string): void {
+    this.cancelResponse('turn_detected');
+    this.lastInputFailed = false;
+    const previous = this.conversation.lastTurn?.id ?? null;
+    const turn = this.conversation.add({ id: itemId, role: 'user', text: '' });
+    const item = {
+      id: turn.id,
+      type: 'message' as const,
+      role: 'user' as const,
+      status: 'completed' as const,
+      object: 'realtime.item' as const,
+      content: [{ type: 'input_audio' as const }],
+    };
+    this.emit({ type: 'input_audio_buffer.committed', item_id: turn.id, previous_item_id: previous });
+    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
+    const seconds = audio.length / REALTIME_SAMPLE_RATE;
+    const transcription = this.transcribe(audio).then(
+      (text) => {
+        if (this.closed) return;
+        if (!text) throw new Error("I couldn't hear any words. Please try again a little louder, or type your message.");
+        turn.text = text;
+        this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: turn.id, content_index: 0, transcript: text, usage: { type: 'duration', seconds } });
+        this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: { ...item, content: [{ type: 'input_audio', transcript: text }] } });
+      },
+      (error: unknown) => {
+        throw error;
+      },
+    );
+    this.transcribing = this.transcribing
+      .then(() => transcription)
+      .catch((error: unknown) => {
+        if (this.closed) return;
+        this.lastInputFailed = true;
+        const index = this.conversation.turns.indexOf(turn);
+        if (index >= 0) this.conversation.turns.splice(index, 1);
+        this.options.logger.info({ session: this.id, err: error }, 'transcription failed');
+        this.emit({
+          type: 'conversation.item.input_audio_transcription.failed',
+          item_id: turn.id,
+          content_index: 0,
+          error: { type: 'transcription_error', code: 'transcription_failed', message: errorMessage(error) },
+        });
+      });
+  }
+
+  private async transcribe(audio: Int16Array): Promise<string> {
+    const stt = this.options.engines.stt();
+    if (!stt) {
+      const status = this.options.engines.status().find((engine) => engine.kind === 'stt');
+      throw new Error(`Speech recognition is not available${status?.message ? `: ${status.message}` : ''}. You can type your message instead.`);
+    }
+    const transcript = await stt.transcribe(
+      { samples: audio, sampleRate: REALTIME_SAMPLE_RATE },
+      { signal: this.lifetime.signal, ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}) },
+    );
+    return transcript.text.trim();
+  }
+
+  /** Server VAD events: speech start may interrupt the reply (barge-in); speech stop commits. */
+  private onInputAudioEvent(event: InputAudioEvent): void {
+    if (this.closed) return;
+    const detection = this.inputAudio.turnDetection;
+    if (event.type === 'speech-started') {
+      this.speechItemId = newId('item');
+      this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(event.audioStartMs), item_id: this.speechItemId });
+      if (detection?.interruptResponse) this.cancelResponse('turn_detected');
+      return;
+    }
+    const itemId = this.speechItemId ?? newId('item');
+    this.speechItemId = null;
+    this.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(event.audioEndMs), item_id: itemId });
+    this.commitUtterance(event.audio, itemId);
+    if (detection?.createResponse !== false) void this.respond({});
+  }
+
+  private rememberSpoken(itemId: string, chunks: SpokenChunk[]): void {
+    this.spoken.set(itemId, chunks);
+    while (this.spoken.size > TRUNCATABLE_REPLIES) this.spoken.delete(this.spoken.keys().next().value!);
+  }
+
+  /** `conversation.item.truncate`: the client played only `audioEndMs` of this reply. */
+  private truncate(itemId: string, audioEndMs: number, eventId?: string): void {
+    if (!this.spoken.has(itemId)) {
+      this.sendError('item_truncate_invalid_item_id', `No assistant audio item "${itemId}" to truncate.`, eventId, 'item_id');
+      return;
+    }
+    this.pendingTruncations.set(itemId, audioEndMs);
+    this.applyTruncation(itemId);
+    this.emit({ type: 'conversation.item.truncated', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
+  }
+
+  /** Cuts a reply in the history to what was heard, once both the reply and its truncation are known. */
+  private applyTruncation(itemId: string): void {
+    const audioEndMs = this.pendingTruncations.get(itemId);
+    const turn = this.conversation.turns.find((candidate) => candidate.id === itemId);
+    const chunks = this.spoken.get(itemId);
+    if (audioEndMs === undefined || !turn || !chunks) return;
+    this.pendingTruncations.delete(itemId);
+    turn.text = spokenText(chunks.filter(Boolean), (audioEndMs / 1000) * REALTIME_SAMPLE_RATE);
+    turn.interrupted = true;
   }
 
   /** Evaluates the system prompt ahead of the first turn (DESIGN.md: prompt processing dominates TTFT). */
@@ -407,6 +620,18 @@ export class RealtimeSession {
     if (this.closed) return;
     this.options.send({ ...event, event_id: `event_${this.id.slice(5, 13)}_${++this.eventCounter}` } as ServerEvent);
   }
+}
+
+function describeTurnDetection(detection: TurnDetection | null) {
+  if (!detection) return null;
+  return {
+    type: 'server_vad' as const,
+    threshold: detection.threshold,
+    silence_duration_ms: detection.silenceDurationMs,
+    prefix_padding_ms: detection.prefixPaddingMs,
+    create_response: detection.createResponse,
+    interrupt_response: detection.interruptResponse,
+  };
 }
 
 function round(value: number | null): number | null {
