@@ -13,7 +13,7 @@
  * Options:
  *   --quick            2 runs, 1 LLM run, skip the GGUF part (for development)
  *   --runs N           TTFA runs per delivery (default 5)
- *   --llm-runs N       llama.cpp runs per thread count (default 3)
+ *   --llm-runs N       llama.cpp runs per thread count (default 5)
  *   --threads 1,2      llama.cpp thread counts (default 1,2)
  *   --max-tokens N     tokens generated per llama.cpp run (default 64)
  *   --rss-turns N      measured turns over the WebSocket (default 3)
@@ -59,7 +59,7 @@ const quick = args.quick ?? false;
 const options = {
   quick,
   runs: positiveInt(args.runs, quick ? 2 : 5, '--runs'),
-  llmRuns: positiveInt(args['llm-runs'], quick ? 1 : 3, '--llm-runs'),
+  llmRuns: positiveInt(args['llm-runs'], quick ? 1 : 5, '--llm-runs'),
   threads: (args.threads ?? '1,2').split(',').map((value) => positiveInt(value.trim(), 1, '--threads')),
   maxTokens: positiveInt(args['max-tokens'], 64, '--max-tokens'),
   rssTurns: positiveInt(args['rss-turns'], quick ? 1 : 3, '--rss-turns'),
@@ -224,7 +224,7 @@ function printTable(): void {
         `llama.cpp decode, ${entry.threads} thread(s) (p50)`,
         `${entry.decode_tokens_per_s.p50.toFixed(1)} tok/s`,
         '',
-        `TTFT ${formatMs(entry.ttft_ms.p50)} for ${entry.prompt_tokens} prompt tokens; prompt ${entry.prepare_prompt_tokens_per_s.p50.toFixed(0)} tok/s (prepare), ` +
+        `runs ${entry.decode_tokens_per_s.values.join(', ')} tok/s; TTFT ${formatMs(entry.ttft_ms.p50)} for ${entry.prompt_tokens} prompt tokens; prompt ${entry.prepare_prompt_tokens_per_s.p50.toFixed(0)} tok/s (prepare), ` +
           `~${entry.prompt_tokens_per_s_estimate.p50.toFixed(0)} tok/s (from TTFT); TTFT after prepare ${formatMs(entry.prepared_ttft_ms.p50)}; load ${formatMs(entry.load_ms)}`,
       ]);
     }

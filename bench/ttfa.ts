@@ -102,12 +102,12 @@ export async function benchTtfa(tts: TTS, options: TtfaOptions): Promise<TtfaRes
     const run: TtfaRun = {
       streaming,
       wholeReply,
-      llmFirstChunkTokensMs: llmAlone.coveredMs,
-      llmLookaheadTokenMs: llmAlone.lookaheadMs,
+      llmFirstChunkTokensMs: round(llmAlone.coveredMs, 2),
+      llmLookaheadTokenMs: llmAlone.lookaheadMs === null ? null : round(llmAlone.lookaheadMs, 2),
       llmFirstChunkTokens: llmAlone.tokens,
-      ttsFirstChunkMs: ttsAlone.firstAudioMs,
-      resampleFirstChunkMs: ttsAlone.resampleMs,
-      overheadMs: streaming.ttfaMs - (llmAlone.coveredMs + ttsAlone.firstAudioMs),
+      ttsFirstChunkMs: round(ttsAlone.firstAudioMs, 2),
+      resampleFirstChunkMs: round(ttsAlone.resampleMs, 2),
+      overheadMs: round(streaming.ttfaMs - (llmAlone.coveredMs + ttsAlone.firstAudioMs), 2),
     };
     runs.push(run);
     options.onRun?.(index, run);
@@ -183,14 +183,14 @@ async function timeTurn(tts: TTS, delivery: Delivery): Promise<TurnSample> {
   if (ttfaMs === undefined || !firstChunk) throw new Error(`The ${delivery} turn produced no audio (status ${result.status})`);
   return {
     delivery,
-    ttfaMs,
-    reportedTtfaMs: result.ttfaMs,
-    ttftMs: result.ttftMs,
-    firstChunkAtMs: firstChunk.atMs,
+    ttfaMs: round(ttfaMs, 2),
+    reportedTtfaMs: result.ttfaMs === null ? null : round(result.ttfaMs, 2),
+    ttftMs: result.ttftMs === null ? null : round(result.ttftMs, 2),
+    firstChunkAtMs: round(firstChunk.atMs, 2),
     firstChunkText: firstChunk.text,
     chunks,
-    totalMs: result.totalMs,
-    audioMs: (samples / REALTIME_SAMPLE_RATE) * 1000,
+    totalMs: round(result.totalMs, 2),
+    audioMs: round((samples / REALTIME_SAMPLE_RATE) * 1000),
     status: result.status,
   };
 }

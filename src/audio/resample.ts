@@ -95,3 +95,4 @@ export function resampleChunk(chunk: AudioChunk, toRate: number, options?: Resam
   if (chunk.sampleRate === toRate) return chunk;
   return { samples: resample(chunk.samples, chunk.sampleRate, toRate, options), sampleRate: toRate };
 }
+

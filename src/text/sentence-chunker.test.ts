@@ -409,3 +409,19 @@ describe('SentenceChunker: options', () => {
     expect(() => new SentenceChunker({ minChars: 50, maxChars: 40 })).toThrow(RangeError);
   });
 });
+
+describe('SentenceChunker: no lookahead after a comma that follows a letter', () => {
+  it('emits the first clause as soon as its comma arrives, before the next token', () => {
+    const chunker = new SentenceChunker();
+    expect(chunker.push('That sounds like a really lovely weekend')).toEqual([]);
+    expect(chunker.push(',')).toEqual(['That sounds like a really lovely weekend,']);
+    expect(chunker.push(' What did you do?')).toEqual([]);
+    expect(chunker.flush()).toEqual(['What did you do?']);
+  });
+
+  it('still waits after a comma that follows a digit (3,000)', () => {
+    const chunker = new SentenceChunker();
+    expect(chunker.push('The tickets cost about 3,')).toEqual([]);
+    expect(chunker.push('000 pounds, which is a lot.')).toEqual(['The tickets cost about 3,000 pounds,']);
+  });
+});

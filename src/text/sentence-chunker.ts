@@ -17,7 +17,8 @@
  *      so it says nothing about a new sentence, and after an ellipsis the thought usually goes on.
  *    An ellipsis that is not a sentence end is a pause: it counts as a clause boundary like `,`.
  *    A newline (the reply filter keeps one for a paragraph or list item) is also a sentence end.
- * 2. In the FIRST chunk of a reply only: a clause boundary (`,` `;` `:` followed by whitespace, `—`,
+ * 2. In the FIRST chunk of a reply only: a clause boundary (`,` `;` `:` followed by whitespace, or `,`
+ *    `;` right after a letter whatever follows, `—`,
  *    a spaced ` – `) once the chunk has `firstChunkMinChars`, so the first audio can start after a
  *    few tokens. (The first chunk also takes a sentence end at that length.)
  * 3. A chunk that would grow past `maxChars` is cut inside its first `maxChars` characters at the
@@ -27,7 +28,9 @@
  *
  * Lookahead: a sentence end is decided only once the next non-space character has arrived (or at
  * flush), since "3." may continue as "3.14" and "Dr" as "Dr. Smith". This costs one character of
- * latency per chunk (two after an ellipsis followed by "I"). Every decision depends only on the
+ * latency per chunk (two after an ellipsis followed by "I") — a whole LLM token, since tokens carry
+ * their leading space. A `,` or `;` right after a letter needs no lookahead (it cannot be part of a
+ * number or a URL), so a first chunk ending at a clause is decided as soon as its comma arrives. Every decision depends only on the
  * text up to that lookahead, so streaming in any pieces gives exactly the chunks of
  * {@link chunkText}.
  *
@@ -221,7 +224,10 @@ function findCut(
       if (end > limit) continue;
       const spacedBefore = index > start && isSpace(text.charAt(index - 1));
       if (char === '–' && !spacedBefore) continue;
-      if (char !== '—') {
+      // A `,` or `;` right after a letter is a boundary whatever follows, so it is decided at once
+      // (LLM tokens carry their space at their start: waiting for it would cost a whole token).
+      const afterLetter = (char === ',' || char === ';') && index > start && /\p{L}/u.test(text.charAt(index - 1));
+      if (char !== '—' && !afterLetter) {
         // `3,000`, `10:30`, `https://`, `1–2` are not clause boundaries.
         if (end === length && !final) return null;
         if (end < length && !isSpace(text.charAt(end))) continue;

@@ -8,16 +8,19 @@
  * every stage; when it fires nothing more is emitted. `whole_reply` delivery reproduces seed 000
  * (all text first, then all audio) for comparison in the benchmark.
  */
-import { type AudioChunk, REALTIME_SAMPLE_RATE, durationMs } from '../core/audio.js';
+import { REALTIME_SAMPLE_RATE, durationMs } from '../core/audio.js';
 import { isAbortError } from '../core/errors.js';
 import type { ChatRequest, LLM } from '../core/llm.js';
 import type { TTS } from '../core/tts.js';
-import { resample } from '../audio/resample.js';
+import { StreamingResampler } from '../audio/streaming-resampler.js';
 import { ReplyFilter } from '../text/reply-filter.js';
 import { type ChunkerOptions, SentenceChunker } from '../text/sentence-chunker.js';
 import { AsyncQueue } from './async-queue.js';
 
 export type Delivery = 'streaming' | 'whole_reply';
+
+/** TTS audio at another rate than 24 kHz is converted and sent in slices of this length, ms. */
+const RESAMPLE_SLICE_MS = 250;
 
 export interface VoiceTurnOptions {
   llm: LLM;
@@ -93,6 +96,16 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   const onAbort = () => chunks.abort();
   signal.addEventListener('abort', onAbort, { once: true });
 
+  // One streaming resampler per TTS sample rate for the whole reply (its chunks are one stream),
+  // made while the LLM produces the first chunk.
+  const resamplers = new Map<number, Promise<StreamingResampler>>();
+  const resamplerFor = (rate: number) => {
+    let resampler = resamplers.get(rate);
+    if (!resampler) resamplers.set(rate, (resampler = StreamingResampler.create(rate, REALTIME_SAMPLE_RATE)));
+    return resampler;
+  };
+  if (options.tts && options.tts.sampleRate !== REALTIME_SAMPLE_RATE) void resamplerFor(options.tts.sampleRate).catch(() => undefined);
+
   const pushChunk = (text: string) => {
     // In whole-reply mode the reply is spoken as one chunk, announced when it is spoken.
     if (delivery !== 'streaming') return;
@@ -145,12 +158,19 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
         const voice = attempt === 0 ? options.voice : undefined;
         for await (const audio of tts.synthesize(chunk.text, { signal, voice, speed: options.speed })) {
           if (signal.aborted) return;
-          const samples = toRealtimeRate(audio);
-          if (samples.length === 0) continue;
-          produced = true;
-          ttfaMs ??= now() - startedAt;
-          audioSamples += samples.length;
-          safeEmit({ type: 'audio', chunkIndex: chunk.index, samples });
+          const resampler = audio.sampleRate === REALTIME_SAMPLE_RATE ? null : await resamplerFor(audio.sampleRate);
+          // Long audio goes out in slices, each as soon as it is at 24 kHz.
+          const slice = resampler ? Math.round(audio.sampleRate * (RESAMPLE_SLICE_MS / 1000)) : audio.samples.length;
+          for (let offset = 0; offset < audio.samples.length; offset += slice) {
+            if (signal.aborted) return;
+            const piece = audio.samples.subarray(offset, offset + slice);
+            const samples = resampler ? resampler.push(piece) : piece;
+            if (samples.length === 0) continue;
+            produced = true;
+            ttfaMs ??= now() - startedAt;
+            audioSamples += samples.length;
+            safeEmit({ type: 'audio', chunkIndex: chunk.index, samples });
+          }
         }
         return;
       } catch (error) {
@@ -186,6 +206,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
+    for (const resampler of resamplers.values()) void resampler.then((r) => r.dispose(), () => undefined);
   }
 
   const status = signal.aborted ? 'cancelled' : llmError !== undefined ? 'failed' : 'completed';
@@ -201,10 +222,6 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   };
 }
 
-/** Brings a TTS chunk to the realtime rate (24 kHz); a no-op when it is already there. */
-function toRealtimeRate(audio: AudioChunk): Int16Array {
-  return audio.sampleRate === REALTIME_SAMPLE_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, REALTIME_SAMPLE_RATE);
-}
 
 /** Duration of realtime audio in ms. */
 export function realtimeDurationMs(samples: number): number {
