@@ -32,6 +32,10 @@ export const configSchema = z.object({
   tts: z.enum(['kokoro', 'espeak']).default('kokoro').describe('TTS engine (eSpeak NG is the fallback while Kokoro is missing)'),
   voice: z.string().optional().describe('default voice id'),
   speed: z.coerce.number().min(0.5).max(2).default(1).describe('default speaking speed, 0.5-2.0'),
+  stt: z.enum(['whisper', 'openai-compatible', 'none']).optional().describe('speech recognition engine (default whisper; openai-compatible when sttBaseUrl is set)'),
+  sttModel: z.string().optional().describe('STT model: a catalog id for whisper (whisper-base.en, whisper-small.en, moonshine-tiny, moonshine-base) or the model name on the STT server'),
+  sttBaseUrl: z.string().url().optional().describe('base URL of an OpenAI-compatible /v1/audio/transcriptions server, e.g. http://localhost:8001/v1'),
+  sttApiKey: z.string().optional().describe('API key for the STT server, if it needs one'),
   kokoroDtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']).default('q8').describe('Kokoro weights precision'),
   download: booleanish.default(true).describe('download missing default models on start'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
@@ -62,6 +66,10 @@ export const ENV_KEYS: Record<ConfigKey, string> = {
   tts: 'LOCALCHAT_TTS',
   voice: 'LOCALCHAT_VOICE',
   speed: 'LOCALCHAT_SPEED',
+  stt: 'LOCALCHAT_STT',
+  sttModel: 'LOCALCHAT_STT_MODEL',
+  sttBaseUrl: 'LOCALCHAT_STT_BASE_URL',
+  sttApiKey: 'LOCALCHAT_STT_API_KEY',
   kokoroDtype: 'LOCALCHAT_KOKORO_DTYPE',
   download: 'LOCALCHAT_DOWNLOAD',
   logLevel: 'LOCALCHAT_LOG_LEVEL',
@@ -128,10 +136,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError('tlsCert', 'Invalid config "tlsCert"/"tlsKey": give both a certificate and its key, or neither.');
   }
+  if (config.stt === 'openai-compatible' && !config.sttBaseUrl) {
+    throw new ConfigError('sttBaseUrl', 'Invalid config "sttBaseUrl": the openai-compatible STT needs a base URL, e.g. http://localhost:8001/v1.');
+  }
   if (config.llm === 'openai-compatible' && !config.llmBaseUrl) {
     throw new ConfigError('llmBaseUrl', 'Invalid config "llmBaseUrl": the openai-compatible LLM needs a base URL, e.g. http://localhost:1234/v1.');
   }
   return config;
+}
+
+/** The STT engine to use: explicit, else openai-compatible when a base URL is set, else whisper. */
+export function sttProvider(config: Config): 'whisper' | 'openai-compatible' | 'none' {
+  return config.stt ?? (config.sttBaseUrl ? 'openai-compatible' : 'whisper');
 }
 
 /** The LLM engine to use: explicit, else openai-compatible when a base URL is set, else llama-cpp. */

@@ -48,4 +48,32 @@ export class StreamingResampler {
   dispose(): void {
     this.converter.destroy();
   }
+
+  /**
+   * A resampler from a small per-process pool: creating one compiles WASM state (3-30 ms of main
+   * thread time), which would delay the reply's first tokens if done on every turn. Give it back
+   * with {@link StreamingResampler.release}.
+   */
+  static async acquire(fromRate: number, toRate: number): Promise<StreamingResampler> {
+    const free = pool.get(`${fromRate}>${toRate}`)?.pop();
+    return free ?? StreamingResampler.create(fromRate, toRate);
+  }
+
+  /**
+   * Returns a resampler to the pool. Its filter is first run on silence, so the held-back tail of
+   * this stream does not leak into the next one.
+   */
+  static release(resampler: StreamingResampler): void {
+    resampler.push(new Int16Array(Math.ceil(resampler.fromRate * FLUSH_SECONDS)));
+    const key = `${resampler.fromRate}>${resampler.toRate}`;
+    const free = pool.get(key) ?? [];
+    if (free.length >= MAX_POOLED) return resampler.dispose();
+    free.push(resampler);
+    pool.set(key, free);
+  }
 }
+
+/** Silence run through a released resampler: longer than libsamplerate's sinc filter memory. */
+const FLUSH_SECONDS = 0.02;
+const MAX_POOLED = 4;
+const pool = new Map<string, StreamingResampler[]>();

@@ -32,8 +32,13 @@ export interface EngineSet extends EventEmitter<EngineSetEvents> {
   tts(): TTS;
   /** The TTS to retry a failed chunk with, if any. */
   fallbackTts(): TTS | null;
-  /** The STT for spoken input; null when none is usable (the reason is in `status()`). */
+  /** The STT for spoken input if it is loaded; null otherwise (the reason is in `status()`). */
   stt(): STT | null;
+  /**
+   * Loads the STT if it is not loaded yet (downloading its model first when needed) and resolves
+   * with it, or null when it cannot be had (the reason is in `status()`).
+   */
+  prepareStt(): Promise<STT | null>;
   /** A new server-side VAD for one audio stream (`turn_detection: server_vad`). */
   createVad(settings: VadSettings): Promise<StreamingVad>;
   status(): EngineStatus[];
@@ -73,6 +78,9 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
   }
   stt(): STT | null {
     return this.engines.stt ?? null;
+  }
+  async prepareStt(): Promise<STT | null> {
+    return this.stt();
   }
   createVad(settings: VadSettings): Promise<StreamingVad> {
     if (!this.engines.vad) return Promise.reject(new Error('This engine set has no VAD.'));

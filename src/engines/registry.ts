@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { type Config, llmProvider } from '../config.js';
+import { type Config, llmProvider, sttProvider } from '../config.js';
 import type { CallOptions } from '../core/call-options.js';
 import type { EngineState, EngineStatus } from '../core/engine-status.js';
 import { EngineError, ModelLoadError, errorMessage, isAbortError } from '../core/errors.js';
@@ -16,7 +16,7 @@ import type { ChatRequest, LLM, LLMStreamPart } from '../core/llm.js';
 import type { STT } from '../core/stt.js';
 import type { TTS } from '../core/tts.js';
 import type { StreamingVad, VadSettings } from '../core/vad.js';
-import { DEFAULT_MODEL_IDS, kokoroEntry, parseModelReference } from '../models/catalog.js';
+import { DEFAULT_MODEL_IDS, findCatalogEntry, kokoroEntry, parseModelReference } from '../models/catalog.js';
 import type { ModelDownloadProgress } from '../models/download.js';
 import { ModelManager } from '../models/model-manager.js';
 import type { DownloadProgress, EngineSet, EngineSetEvents } from './engine-set.js';
@@ -24,6 +24,9 @@ import { LlamaCppLLM } from './llm/llama-cpp.js';
 import { OpenAICompatibleLLM } from './llm/openai-compatible.js';
 import { EspeakTTSEngine } from './tts/espeak.js';
 import { KokoroTTSEngine } from './tts/kokoro.js';
+import { OpenAICompatibleSTT } from './stt/openai-compatible.js';
+import { WhisperSTT } from './stt/whisper.js';
+import { createSileroVad } from './vad/silero-vad.js';
 
 /** How to give LocalChat an LLM: shown in replies, the UI and the terminal. */
 export const HOW_TO_PROVIDE_AN_LLM =
@@ -95,6 +98,9 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
   private kokoro: KokoroTTSEngine | null = null;
   private espeakReady = false;
   private ttsStatus: EngineStatus;
+  private sttEngine: STT | null = null;
+  private sttStatus: EngineStatus | null;
+  private sttLoading: Promise<void> | null = null;
   private readonly unavailable: UnavailableLLM;
 
   constructor(options: EngineRegistryOptions) {
@@ -109,6 +115,17 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
       this.config.tts === 'kokoro'
         ? { kind: 'tts', provider: 'kokoro', modelId: kokoroEntry(this.config.kokoroDtype).id, state: 'loading' }
         : { kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: 'loading' };
+    const stt = sttProvider(this.config);
+    this.sttStatus =
+      stt === 'none'
+        ? null
+        : {
+            kind: 'stt',
+            provider: stt,
+            modelId: this.config.sttModel ?? (stt === 'whisper' ? DEFAULT_MODEL_IDS.stt : 'whisper-1'),
+            state: 'loading',
+            message: stt === 'whisper' ? 'Loads when you first speak.' : undefined,
+          };
     this.unavailable = new UnavailableLLM(provider, llmId, () => this.unavailableReason());
     this.models.on('progress', (progress) => this.onDownloadProgress(progress));
   }
@@ -130,12 +147,20 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     return this.kokoro ? this.espeak : null;
   }
 
+  /** The STT if it is loaded; null until then (`status()` says why). */
   stt(): STT | null {
-    return null;
+    return this.sttEngine;
   }
 
-  createVad(_settings: VadSettings): Promise<StreamingVad> {
-    return Promise.reject(new Error('server-side VAD is not wired yet'));
+  /** Loads (and first downloads) the STT on first use: a learner who only types never pays for it. */
+  async prepareStt(): Promise<STT | null> {
+    if (!this.sttEngine && !this.sttLoading && this.sttStatus && this.sttStatus.state !== 'error') this.sttLoading = this.startStt();
+    await this.sttLoading;
+    return this.sttEngine;
+  }
+
+  createVad(settings: VadSettings): Promise<StreamingVad> {
+    return createSileroVad(settings);
   }
 
   /**
@@ -143,7 +168,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
    * (which speaks meanwhile), so the UI can show both "Kokoro: downloading" and "eSpeak NG: ready".
    */
   status(): EngineStatus[] {
-    const statuses = [{ ...this.llmStatus }, { ...this.ttsStatus }];
+    const statuses = [{ ...this.llmStatus }, { ...this.ttsStatus }, ...(this.sttStatus ? [{ ...this.sttStatus }] : [])];
     if (this.ttsStatus.provider === 'kokoro' && !this.kokoro) {
       statuses.push({ kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: this.espeakReady ? 'ready' : 'loading', message: 'Built-in voice, speaking until Kokoro is ready.' });
     }
@@ -177,7 +202,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
 
   async dispose(): Promise<void> {
     this.controller.abort();
-    await Promise.allSettled([this.llmEngine?.dispose?.(), this.kokoro?.dispose?.()]);
+    await Promise.allSettled([this.llmEngine?.dispose?.(), this.kokoro?.dispose?.(), (this.sttEngine as { dispose?: () => Promise<void> } | null)?.dispose?.()]);
   }
 
   private unavailableReason(): string {
@@ -247,6 +272,39 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     this.setLlmStatus({ state: 'ready', modelId: model, message: undefined });
   }
 
+  private async startStt(): Promise<void> {
+    const { config } = this;
+    const status = this.sttStatus!;
+    try {
+      if (status.provider === 'openai-compatible') {
+        this.sttEngine = new OpenAICompatibleSTT({ baseURL: config.sttBaseUrl!, model: status.modelId, apiKey: config.sttApiKey });
+        this.setSttStatus({ state: 'ready', message: undefined });
+        return;
+      }
+      const entry = findCatalogEntry(status.modelId);
+      if (!entry || entry.kind !== 'stt') {
+        throw new ModelLoadError(status.modelId, `"${status.modelId}" is not a known speech recognition model.`, 'Use --stt-model whisper-base.en, whisper-small.en, moonshine-tiny or moonshine-base.');
+      }
+      const installed = await this.models.isInstalled(entry);
+      if (!installed && !config.download) {
+        throw new ModelLoadError(config.modelsDir, `The speech recognition model ${entry.id} is not downloaded and downloads are off.`, `Run \`localchat models pull ${entry.id}\`.`);
+      }
+      if (!installed) this.setSttStatus({ state: 'downloading', progress: 0, message: undefined });
+      const modelDir = await this.models.ensure(entry, { signal: this.controller.signal });
+      this.setSttStatus({ state: 'loading', progress: undefined, downloadedBytes: undefined, totalBytes: undefined, message: undefined });
+      this.sttEngine = await WhisperSTT.load({ modelDir, modelId: entry.repo, catalogId: entry.id });
+      this.setSttStatus({ state: 'ready' });
+      this.logger.info({ model: entry.id }, 'speech recognition ready');
+    } catch (error) {
+      if (isAbortError(error)) return;
+      const fix = ModelLoadError.isInstance(error) ? ` ${error.fix}` : '';
+      this.setSttStatus({ state: 'error', message: `${errorMessage(error)}${fix} You can type instead, or use the browser's speech recognition.`, progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
+      this.logger.warn(`speech recognition unavailable: ${errorMessage(error)}${fix}`);
+    } finally {
+      this.sttLoading = null;
+    }
+  }
+
   private async startTts(): Promise<void> {
     try {
       await this.espeak.prepare();
@@ -295,10 +353,16 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     const patch = { progress: fraction, downloadedBytes: progress.modelDownloadedBytes, totalBytes: progress.modelTotalBytes };
     if (this.llmStatus.state === 'downloading' && this.llmStatus.modelId === progress.modelId) Object.assign(this.llmStatus, patch);
     if (this.ttsStatus.state === 'downloading' && this.ttsStatus.modelId === progress.modelId) Object.assign(this.ttsStatus, patch);
+    if (this.sttStatus?.state === 'downloading' && this.sttStatus.modelId === progress.modelId) Object.assign(this.sttStatus, patch);
   }
 
   private setLlmStatus(patch: Partial<EngineStatus> & { state: EngineState }): void {
     this.llmStatus = { ...this.llmStatus, ...patch };
+    this.emit('status', this.status());
+  }
+
+  private setSttStatus(patch: Partial<EngineStatus> & { state: EngineState }): void {
+    this.sttStatus = { ...this.sttStatus!, ...patch };
     this.emit('status', this.status());
   }
 

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULT_STT_MODEL_ID, STT_CATALOG } from './stt-catalog.js';
 
 /** What a model is for. */
 export type ModelKind = 'llm' | 'tts' | 'stt';
@@ -49,6 +50,7 @@ const MiB = 1024 * 1024;
 export const DEFAULT_MODEL_IDS = {
   llm: 'qwen2.5-1.5b-instruct',
   tts: 'kokoro-82m',
+  stt: DEFAULT_STT_MODEL_ID,
 } as const satisfies Partial<Record<ModelKind, string>>;
 
 /** kokoro-js `dtype` values (kokoro-js 1.2 `from_pretrained(id, { dtype })`). */
@@ -148,6 +150,7 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
     license: 'Apache-2.0',
   },
   kokoroEntry(DEFAULT_KOKORO_DTYPE),
+  ...STT_CATALOG,
 ];
 
 /** Every downloadable entry: the catalog plus the Kokoro entries of the other dtypes. */

@@ -61,7 +61,8 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
 
   app.get('/health', async () => {
     const engines = options.engines.status();
-    const ok = engines.every((engine) => engine.state === 'ready');
+    // Speech recognition loads on first use: it does not make a typing-only server degraded.
+    const ok = engines.every((engine) => engine.state === 'ready' || (engine.kind === 'stt' && engine.state === 'loading'));
     return { status: ok ? 'ok' : 'degraded', version: options.version ?? '0.0.0', engines };
   });
 

@@ -101,7 +101,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   const resamplers = new Map<number, Promise<StreamingResampler>>();
   const resamplerFor = (rate: number) => {
     let resampler = resamplers.get(rate);
-    if (!resampler) resamplers.set(rate, (resampler = StreamingResampler.create(rate, REALTIME_SAMPLE_RATE)));
+    if (!resampler) resamplers.set(rate, (resampler = StreamingResampler.acquire(rate, REALTIME_SAMPLE_RATE)));
     return resampler;
   };
   if (options.tts && options.tts.sampleRate !== REALTIME_SAMPLE_RATE) void resamplerFor(options.tts.sampleRate).catch(() => undefined);
@@ -206,7 +206,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    for (const resampler of resamplers.values()) void resampler.then((r) => r.dispose(), () => undefined);
+    for (const resampler of resamplers.values()) void resampler.then((r) => StreamingResampler.release(r), () => undefined);
   }
 
   const status = signal.aborted ? 'cancelled' : llmError !== undefined ? 'failed' : 'completed';

@@ -254,6 +254,8 @@ export class RealtimeSession {
     if (update.max_output_tokens !== undefined) this.settings.maxOutputTokens = update.max_output_tokens;
     if (update.localchat?.delivery) this.settings.delivery = update.localchat.delivery;
     const input = update.audio?.input;
+    // A client that sets up audio input will speak soon: load speech recognition now.
+    if (input?.transcription || input?.turn_detection !== undefined) void this.options.engines.prepareStt().catch(() => undefined);
     if (input?.transcription !== undefined) this.settings.transcriptionLanguage = input.transcription?.language;
     if (input?.turn_detection !== undefined) {
       const detection = input.turn_detection;
@@ -303,7 +305,10 @@ export class RealtimeSession {
         input: {
           format: { type: 'audio/pcm' as const, rate: 24000 as const },
           turn_detection: describeTurnDetection(this.inputAudio.turnDetection),
-          transcription: { model: this.options.engines.stt()?.modelId, ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}) },
+          transcription: {
+            model: this.options.engines.status().find((engine) => engine.kind === 'stt')?.modelId,
+            ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}),
+          },
         },
         output: {
           voice: this.settings.voice,
@@ -523,10 +528,17 @@ export class RealtimeSession {
   }
 
   private async transcribe(audio: Int16Array): Promise<string> {
-    const stt = this.options.engines.stt();
+    const { engines } = this.options;
+    const sttStatus = () => engines.status().find((engine) => engine.kind === 'stt');
+    const downloading = sttStatus()?.state === 'downloading';
+    const stt = engines.stt() ?? (downloading ? null : await engines.prepareStt());
     if (!stt) {
-      const status = this.options.engines.status().find((engine) => engine.kind === 'stt');
-      throw new Error(`Speech recognition is not available${status?.message ? `: ${status.message}` : ''}. You can type your message instead.`);
+      const status = sttStatus();
+      if (status?.state === 'downloading') {
+        const percent = status.progress === undefined ? '' : ` (${Math.round(status.progress * 100)}%)`;
+        throw new Error(`Speech recognition is still downloading${percent}. You can type your message meanwhile.`);
+      }
+      throw new Error(`Speech recognition is not available${status?.message ? `: ${status.message}` : '.'} You can type your message instead.`);
     }
     const transcript = await stt.transcribe(
       { samples: audio, sampleRate: REALTIME_SAMPLE_RATE },

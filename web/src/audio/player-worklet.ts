@@ -8,7 +8,8 @@
  * - in  `{ type: 'clear', generation }`: drop everything at once and start stream `generation`
  * - out `{ type: 'status', state, playedSamples, buffered, generation, drained }`: on every
  *   state change, when a stream drains, and every ~40 ms while playing. `playedSamples` counts
- *   source-rate samples played since the processor started.
+ *   source-rate samples played since the processor started, `streamPlayed` those of the current
+ *   stream (since the last `clear`): what a barge-in reports as `audio_end_ms`.
  *
  * Bundled as its own file by Vite (`?worker&url`), so it must not share modules with the page at
  * run time; pcm-queue.ts is inlined into it.
@@ -36,6 +37,8 @@ export interface PlayerWorkletStatus {
   type: 'status';
   state: QueueState;
   playedSamples: number;
+  /** Source-rate samples of the current stream played so far. */
+  streamPlayed: number;
   buffered: number;
   generation: number;
   drained: boolean;
@@ -47,6 +50,7 @@ const REPORT_EVERY_QUANTA = Math.max(1, Math.round((0.04 * sampleRate) / 128));
 class PlayerProcessor extends AudioWorkletProcessor {
   private readonly queue: PcmQueue;
   private playedSamples = 0;
+  private streamPlayed = 0;
   private generation = 0;
   private lastState: QueueState = 'idle';
   private quantaSinceReport = 0;
@@ -69,6 +73,7 @@ class PlayerProcessor extends AudioWorkletProcessor {
         break;
       case 'clear':
         this.queue.clear();
+        this.streamPlayed = 0;
         this.generation = message.generation;
         this.report(false);
         break;
@@ -82,6 +87,7 @@ class PlayerProcessor extends AudioWorkletProcessor {
     const { played, drained } = this.queue.render(first);
     for (let channel = 1; channel < channels.length; channel++) channels[channel]?.set(first);
     this.playedSamples += played;
+    this.streamPlayed += played;
     this.quantaSinceReport++;
     const state = this.queue.state;
     if (drained || state !== this.lastState || (played > 0 && this.quantaSinceReport >= REPORT_EVERY_QUANTA)) {
@@ -97,6 +103,7 @@ class PlayerProcessor extends AudioWorkletProcessor {
       type: 'status',
       state: this.lastState,
       playedSamples: this.playedSamples,
+      streamPlayed: this.streamPlayed,
       buffered: this.queue.buffered,
       generation: this.generation,
       drained,

@@ -8,6 +8,8 @@
  *   (see `installUnlockListeners`), creating and resuming the context inside the gesture.
  * - One stream plays at a time. `startStream` clears whatever was playing (a control message
  *   that overtakes queued audio), `stop` clears at once.
+ * - It knows how much of the current stream was heard (`playedMs`): a barge-in truncates the
+ *   tutor's message there (`conversation.item.truncate`'s `audio_end_ms`).
  * - `window.__localchat` mirrors the worklet's reports for browser tests:
  *   `{ playedSamples, state }`, `playedSamples` counted in 24 kHz samples since the page loaded.
  */
@@ -31,12 +33,24 @@ export interface PlayerSnapshot {
   source: string | null;
 }
 
+/** What `stop()` interrupted. */
+export interface StoppedStream {
+  /** The stream that was playing or about to play, or null. */
+  source: string | null;
+  /** How much of it was played, ms (0 if none). */
+  playedMs: number;
+}
+
 /** What browser tests read from `window.__localchat`. */
 export interface LocalChatDebug {
   playedSamples: number;
   state: PlayerState;
   /** The AudioContext's sample rate, Hz (null before unlock). */
   contextSampleRate: number | null;
+  /** The last stream stopped (barge-in, Stop, a new turn), with the time it happened. */
+  lastStop?: StoppedStream & { at: number };
+  /** Voice input (see voice/voice-controller.ts). */
+  voice?: unknown;
 }
 
 declare global {
@@ -54,6 +68,10 @@ export class AudioPlayer {
   private backlog: PlayerWorkletInput[] = [];
   private generation = 0;
   private workletState: PlayerWorkletStatus['state'] = 'idle';
+  /** The current stream: samples pushed, samples played at the last report, and when it came. */
+  private streamPushed = 0;
+  private streamPlayed = 0;
+  private streamReportAt = 0;
   private snapshotValue: PlayerSnapshot = { state: 'locked', source: null };
   private readonly listeners = new Set<Listener>();
   private readonly debug: LocalChatDebug;
@@ -100,6 +118,7 @@ export class AudioPlayer {
   startStream(source: string): void {
     this.generation++;
     this.backlog = [];
+    this.resetStreamCounters();
     this.post({ type: 'clear', generation: this.generation });
     this.setSource(source);
   }
@@ -107,6 +126,7 @@ export class AudioPlayer {
   /** Appends PCM16 24 kHz samples to stream `source`; ignored unless it is the current stream. */
   push(source: string, samples: Int16Array): void {
     if (this.snapshotValue.source !== source || samples.length === 0) return;
+    this.streamPushed += samples.length;
     this.post({ type: 'push', samples });
   }
 
@@ -123,12 +143,35 @@ export class AudioPlayer {
     this.endStream(source);
   }
 
-  /** Stops playback at once and forgets the current stream. */
-  stop(): void {
+  /**
+   * How much of the current stream has been heard, ms: the worklet's last report, plus the time
+   * since while playing (reports come every ~40 ms), never more than was pushed.
+   */
+  playedMs(now = performance.now()): number {
+    if (this.snapshotValue.source === null) return 0;
+    let played = this.streamPlayed;
+    if (this.workletState === 'playing' && this.streamReportAt > 0 && this.context?.state === 'running') {
+      played += ((now - this.streamReportAt) / 1000) * SOURCE_SAMPLE_RATE;
+    }
+    return (Math.min(played, this.streamPushed) / SOURCE_SAMPLE_RATE) * 1000;
+  }
+
+  /** Stops playback at once and forgets the current stream. @returns what was interrupted */
+  stop(): StoppedStream {
+    const stopped: StoppedStream = { source: this.snapshotValue.source, playedMs: this.playedMs() };
     this.generation++;
     this.backlog = [];
+    this.resetStreamCounters();
     this.post({ type: 'clear', generation: this.generation });
     this.setSource(null);
+    if (stopped.source !== null) this.debug.lastStop = { ...stopped, at: performance.now() };
+    return stopped;
+  }
+
+  private resetStreamCounters(): void {
+    this.streamPushed = 0;
+    this.streamPlayed = 0;
+    this.streamReportAt = 0;
   }
 
   private async load(context: AudioContext): Promise<void> {
@@ -163,6 +206,8 @@ export class AudioPlayer {
     // A report about a stream cleared since: only the counter is still news.
     if (status.generation !== this.generation) return;
     this.workletState = status.state;
+    this.streamPlayed = status.streamPlayed;
+    this.streamReportAt = performance.now();
     if (status.drained) this.setSource(null);
     else this.update();
   }

@@ -1,11 +1,13 @@
 /**
  * The message box: a growing textarea (Enter sends, Shift+Enter adds a line, 4000 characters at
- * most with a counter near the limit), the send button, a stop button while a reply runs, and a
- * microphone button for the browser's speech recognition where it exists.
+ * most with a counter near the limit), the send button, a stop button while a reply runs, and —
+ * when the learner turned it on in the settings — a button for the browser's own speech
+ * recognition (Google's servers in Chrome). Typing works in every voice mode.
  */
 import { useCallback, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { MAX_MESSAGE_CHARS } from '../session/use-session.js';
 import { useSpeechRecognition } from '../speech/use-speech-recognition.js';
+import type { VoiceMode } from '../voice/voice-controller.js';
 import { MicIcon, SendIcon, StopIcon } from './icons.js';
 
 /** The counter shows from this many characters on. */
@@ -22,6 +24,10 @@ export interface ComposerHandle {
 interface ComposerProps {
   connected: boolean;
   responding: boolean;
+  /** The voice mode (placeholder and hint follow it). */
+  mode: VoiceMode;
+  /** Show the browser speech recognition button. */
+  webSpeech: boolean;
   onSend(text: string): void;
   onStop(): void;
   /** The learner started speaking: the tutor should stop talking. */
@@ -30,7 +36,7 @@ interface ComposerProps {
   ref?: Ref<ComposerHandle>;
 }
 
-export function Composer({ connected, responding, onSend, onStop, onSpeechStart, onError, ref }: ComposerProps) {
+export function Composer({ connected, responding, mode, webSpeech, onSend, onStop, onSpeechStart, onError, ref }: ComposerProps) {
   const [text, setText] = useState('');
   const textarea = useRef<HTMLTextAreaElement>(null);
   /** What the box held when listening started; recognised speech is appended to it. */
@@ -86,7 +92,14 @@ export function Composer({ connected, responding, onSend, onStop, onSpeechStart,
   const length = text.length;
   const showCounter = length >= COUNTER_FROM;
   const canSend = connected && text.trim().length > 0;
-  const placeholder = speech.listening ? 'Listening…' : connected ? 'Message your tutor…' : 'Waiting for the connection…';
+  const placeholder = speech.listening
+    ? 'Listening…'
+    : !connected
+      ? 'Waiting for the connection…'
+      : mode === 'typing'
+        ? 'Message your tutor…'
+        : 'Or type a message…';
+  const showSpeechButton = webSpeech && speech.supported;
 
   return (
     <form
@@ -124,15 +137,15 @@ export function Composer({ connected, responding, onSend, onStop, onSpeechStart,
           readOnly={speech.listening}
         />
         <div className="composer__actions">
-          {speech.supported ? (
+          {showSpeechButton ? (
             <button
               type="button"
               className={`icon-button mic${speech.listening ? ' mic--listening' : ''}`}
               onClick={toggleMic}
               aria-pressed={speech.listening}
-              aria-label={speech.listening ? 'Stop listening' : 'Speak'}
+              aria-label={speech.listening ? 'Stop browser speech recognition' : 'Speak (browser speech recognition)'}
               aria-describedby="speech-note"
-              title={`${speech.listening ? 'Stop listening' : 'Speak'}: ${speechNote}`}
+              title={`${speech.listening ? 'Stop listening' : 'Browser speech recognition'}: ${speechNote}`}
               disabled={!connected}
             >
               <MicIcon />
@@ -154,10 +167,18 @@ export function Composer({ connected, responding, onSend, onStop, onSpeechStart,
           <span id="speech-note">Listening… {speechNote}</span>
         ) : (
           <>
-            <span>
-              <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
-            </span>
-            {speech.supported ? (
+            {mode === 'push-to-talk' ? (
+              <span>
+                Hold <kbd>Space</kbd> (outside the text box) to talk · <kbd>Enter</kbd> sends typed text
+              </span>
+            ) : mode === 'hands-free' ? (
+              <span>Just talk, and pause when you have finished · typing works too</span>
+            ) : (
+              <span>
+                <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
+              </span>
+            )}
+            {showSpeechButton ? (
               <span id="speech-note" className="visually-hidden">
                 {speechNote}
               </span>

@@ -47,6 +47,44 @@ export const MicIcon = (props: IconProps) => (
   </Icon>
 );
 
+/** Hands-free: a voice waveform. */
+export const WaveIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M4 10v4" />
+    <path d="M8 7v10" />
+    <path d="M12 4v16" />
+    <path d="M16 7v10" />
+    <path d="M20 10v4" />
+  </Icon>
+);
+
+/** Push to talk: a finger on a button. */
+export const PushIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <circle cx="12" cy="9" r="5.5" />
+    <circle cx="12" cy="9" r="2" fill="currentColor" stroke="none" />
+    <path d="M7 19.5h10" />
+  </Icon>
+);
+
+export const KeyboardIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <rect x="3" y="6" width="18" height="12" rx="2.5" />
+    <path d="M7 10h.01M10.5 10h.01M14 10h.01M17 10h.01M8 14h8" />
+  </Icon>
+);
+
+export const MicOffIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M15 10V6a3 3 0 0 0-5.7-1.3" />
+    <path d="M9 9v2a3 3 0 0 0 4.6 2.5" />
+    <path d="M5.5 11a6.5 6.5 0 0 0 10.7 5" />
+    <path d="M18.4 12.5c.07-.49.1-1 .1-1.5" />
+    <path d="M12 17.5V21" />
+    <path d="M4 4l16 16" />
+  </Icon>
+);
+
 export const PlayIcon = (props: IconProps) => (
   <Icon {...props}>
     <path d="M8 5.5v13l10.5-6.5z" fill="currentColor" stroke="none" />

@@ -1,12 +1,13 @@
 /**
- * One transcript entry: a learner bubble, a tutor bubble (streaming text, replay button,
- * "stopped" or the failure message, timings), or a centred note. Text is rendered as React text
- * nodes only: model output is never interpreted as HTML.
+ * One transcript entry: a learner bubble (typed, or spoken: "what I heard", transcribing, or why
+ * it could not be understood), a tutor bubble (streaming text, replay button, "stopped",
+ * "interrupted" or the failure message, timings), or a centred note. Text is rendered as React
+ * text nodes only: model and transcription output is never interpreted as HTML.
  */
 import { memo } from 'react';
 import { formatMs } from '../format.js';
 import type { ChatMessage } from '../session/state.js';
-import { SpeakerIcon, StopIcon, WarningIcon } from './icons.js';
+import { MicIcon, SpeakerIcon, StopIcon, WarningIcon } from './icons.js';
 
 interface MessageBubbleProps {
   message: ChatMessage;
@@ -23,6 +24,7 @@ export const MessageBubble = memo(function MessageBubble({ message, playing, onT
       </li>
     );
   }
+  if (message.role === 'user' && message.spoken) return <SpokenBubble message={message} />;
   if (message.role === 'user') {
     return (
       <li className={`message message--user${message.status === 'failed' ? ' message--failed' : ''}`}>
@@ -41,7 +43,7 @@ export const MessageBubble = memo(function MessageBubble({ message, playing, onT
   const streaming = message.status === 'streaming';
   const empty = message.text.length === 0;
   return (
-    <li className={`message message--tutor message--${message.status}`} aria-busy={streaming}>
+    <li className={`message message--tutor message--${message.status}${message.interrupted ? ' message--interrupted' : ''}`} aria-busy={streaming}>
       <span className="visually-hidden">Tutor: </span>
       {!(empty && message.status === 'failed') && (
         <div className="bubble">
@@ -69,7 +71,13 @@ export const MessageBubble = memo(function MessageBubble({ message, playing, onT
             <span>{playing ? 'Stop' : 'Replay'}</span>
           </button>
         ) : null}
-        {message.status === 'cancelled' ? <span className="tag">Stopped</span> : null}
+        {message.interrupted ? (
+          <span className="tag tag--interrupted" title="You spoke over the tutor: it remembers only the part you heard.">
+            Interrupted
+          </span>
+        ) : message.status === 'cancelled' ? (
+          <span className="tag">Stopped</span>
+        ) : null}
         {message.status === 'failed' ? (
           <span className="message__error">
             <WarningIcon width="14" height="14" />
@@ -85,3 +93,47 @@ export const MessageBubble = memo(function MessageBubble({ message, playing, onT
     </li>
   );
 });
+
+/** A spoken turn: the transcript ("what I heard"), a placeholder while it is recognised, or why it failed. */
+function SpokenBubble({ message }: { message: ChatMessage }) {
+  const pending = message.transcription === 'pending';
+  const failed = message.transcription === 'failed' || message.status === 'failed';
+  const duration = message.durationMs !== undefined ? ` · ${formatDuration(message.durationMs)}` : '';
+  return (
+    <li className={`message message--user message--spoken${failed ? ' message--failed' : ''}${pending ? ' message--transcribing' : ''}`} aria-busy={pending}>
+      <span className="visually-hidden">You said: </span>
+      <div className="bubble">
+        {pending && !message.text ? (
+          <span className="transcribing" aria-label="Recognising what you said">
+            <span />
+            <span />
+            <span />
+            <span />
+            <span />
+          </span>
+        ) : failed && !message.text ? (
+          <span className="bubble__placeholder">Not understood</span>
+        ) : message.text ? (
+          message.text
+        ) : (
+          <span className="bubble__placeholder">(no words recognised)</span>
+        )}
+      </div>
+      <div className="message__meta message__meta--heard">
+        <MicIcon width="13" height="13" />
+        <span>{pending ? 'Listening back' : 'What I heard'}{duration}</span>
+      </div>
+      {failed && message.error ? (
+        <div className="message__meta message__meta--error" role="alert">
+          <WarningIcon width="14" height="14" />
+          {message.error}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+function formatDuration(ms: number): string {
+  const seconds = ms / 1000;
+  return seconds < 10 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds)} s`;
+}

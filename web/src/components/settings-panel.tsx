@@ -1,5 +1,7 @@
 /**
- * Settings drawer: voice (grouped by language), speaking speed, theme, and New chat.
+ * Settings drawer: the tutor's voice (grouped by language) and speed; how the learner talks
+ * (mode, thinking time, barge-in, where turns are detected, the browser's speech recognition
+ * button); theme; and New chat.
  * A modal dialog: focus moves in when it opens, Escape or the backdrop closes it, and focus
  * returns to the button that opened it.
  */
@@ -7,6 +9,7 @@ import { useEffect, useId, useMemo, useRef } from 'react';
 import { languageName } from '../format.js';
 import type { ThemePreference } from '../session/preferences.js';
 import type { Voice } from '../session/state.js';
+import { THINKING_TIME_RANGE, type VoiceMode, type VoiceSettings } from '../voice/voice-controller.js';
 import { CloseIcon, NewChatIcon } from './icons.js';
 
 /** Speed range every TTS engine accepts (src/core/tts.ts). */
@@ -25,6 +28,11 @@ interface SettingsPanelProps {
   onTheme(theme: ThemePreference): void;
   onNewChat(): void;
   connected: boolean;
+  voiceInput: VoiceSettings;
+  onVoiceInput(change: Partial<VoiceSettings>): void;
+  webSpeech: boolean;
+  webSpeechSupported: boolean;
+  onWebSpeech(on: boolean): void;
 }
 
 /** Voices grouped by language, groups and voices sorted by name. */
@@ -44,6 +52,17 @@ export function groupVoices(voices: readonly Voice[]): { language: string; label
     .sort((a, b) => a.label.localeCompare(b.label));
 }
 
+const voiceModes: { value: VoiceMode; label: string }[] = [
+  { value: 'hands-free', label: 'Hands-free' },
+  { value: 'push-to-talk', label: 'Push to talk' },
+  { value: 'typing', label: 'Type' },
+];
+
+const turnDetections: { value: VoiceSettings['turnDetection']; label: string }[] = [
+  { value: 'browser', label: 'In the browser' },
+  { value: 'server', label: 'On the server' },
+];
+
 const themes: { value: ThemePreference; label: string }[] = [
   { value: 'system', label: 'System' },
   { value: 'light', label: 'Light' },
@@ -51,7 +70,8 @@ const themes: { value: ThemePreference; label: string }[] = [
 ];
 
 export function SettingsPanel(props: SettingsPanelProps) {
-  const { open, onClose, voices, voice, speed } = props;
+  const { open, onClose, voices, voice, speed, voiceInput } = props;
+  const thinkingSeconds = (voiceInput.thinkingTimeMs / 1000).toFixed(1);
   const panel = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const groups = useMemo(() => groupVoices(voices), [voices]);
@@ -98,6 +118,8 @@ export function SettingsPanel(props: SettingsPanelProps) {
             <CloseIcon />
           </button>
         </div>
+
+        <h3 className="settings__section">The tutor</h3>
 
         <div className="field">
           <label htmlFor="voice-select">Voice</label>
@@ -154,6 +176,117 @@ export function SettingsPanel(props: SettingsPanelProps) {
           </div>
         </div>
 
+        <h3 className="settings__section">How you talk</h3>
+
+        <fieldset className="field">
+          <legend className="visually-hidden">Voice input</legend>
+          <div className="segmented">
+            {voiceModes.map((option) => (
+              <label key={option.value} className={voiceInput.mode === option.value ? 'segmented__option segmented__option--on' : 'segmented__option'}>
+                <input
+                  type="radio"
+                  name="settings-voice-mode"
+                  value={option.value}
+                  checked={voiceInput.mode === option.value}
+                  onChange={() => props.onVoiceInput({ mode: option.value })}
+                />
+                {option.label}
+              </label>
+            ))}
+          </div>
+          <p className="field__help">
+            {voiceInput.mode === 'hands-free'
+              ? 'Just talk: the tutor answers when you pause.'
+              : voiceInput.mode === 'push-to-talk'
+                ? 'Hold the talk button or the Space bar while you speak.'
+                : 'The microphone is off; the tutor still answers out loud.'}
+          </p>
+        </fieldset>
+
+        <div className="field">
+          <div className="field__row">
+            <label htmlFor="thinking-time">Thinking time</label>
+            <output htmlFor="thinking-time" className="field__value">
+              {thinkingSeconds} s
+            </output>
+          </div>
+          <input
+            id="thinking-time"
+            type="range"
+            min={THINKING_TIME_RANGE.min}
+            max={THINKING_TIME_RANGE.max}
+            step={THINKING_TIME_RANGE.step}
+            value={voiceInput.thinkingTimeMs}
+            onChange={(event) => props.onVoiceInput({ thinkingTimeMs: Number(event.target.value) })}
+            aria-valuetext={`${thinkingSeconds} seconds`}
+            aria-describedby="thinking-time-help"
+          />
+          <div className="field__scale">
+            <span aria-hidden="true">Quick</span>
+            <button
+              type="button"
+              className="link-button"
+              style={{ left: `${((THINKING_TIME_RANGE.default - THINKING_TIME_RANGE.min) / (THINKING_TIME_RANGE.max - THINKING_TIME_RANGE.min)) * 100}%` }}
+              onClick={() => props.onVoiceInput({ thinkingTimeMs: THINKING_TIME_RANGE.default })}
+              disabled={voiceInput.thinkingTimeMs === THINKING_TIME_RANGE.default}
+              aria-label="Reset the thinking time to 0.9 seconds"
+            >
+              Default
+            </button>
+            <span aria-hidden="true">Relaxed</span>
+          </div>
+          <p className="field__help" id="thinking-time-help">
+            How long you can pause, hands-free, before the tutor answers. Make it longer if you get cut off while
+            looking for a word.
+          </p>
+        </div>
+
+        <div className="field">
+          <label className="check">
+            <input type="checkbox" checked={voiceInput.bargeIn} onChange={(event) => props.onVoiceInput({ bargeIn: event.target.checked })} />
+            <span>Interrupt the tutor by talking</span>
+          </label>
+          <p className="field__help">
+            {voiceInput.bargeIn
+              ? 'Start speaking and the tutor stops to listen. If it keeps interrupting itself, your speakers reach the microphone: use headphones, push to talk, or turn this off.'
+              : 'The microphone pauses while the tutor talks, so your speakers cannot trigger it. Press Stop or use push to talk to cut in.'}
+          </p>
+        </div>
+
+        <fieldset className="field">
+          <legend>Where pauses are detected</legend>
+          <div className="segmented segmented--two">
+            {turnDetections.map((option) => (
+              <label key={option.value} className={voiceInput.turnDetection === option.value ? 'segmented__option segmented__option--on' : 'segmented__option'}>
+                <input
+                  type="radio"
+                  name="turn-detection"
+                  value={option.value}
+                  checked={voiceInput.turnDetection === option.value}
+                  onChange={() => props.onVoiceInput({ turnDetection: option.value })}
+                />
+                {option.label}
+              </label>
+            ))}
+          </div>
+          <p className="field__help">
+            Hands-free only. In the browser reacts fastest; on the server the microphone streams continuously and LocalChat
+            decides.
+          </p>
+        </fieldset>
+
+        {props.webSpeechSupported ? (
+          <div className="field">
+            <label className="check">
+              <input type="checkbox" checked={props.webSpeech} onChange={(event) => props.onWebSpeech(event.target.checked)} />
+              <span>Browser speech recognition (Google in Chrome)</span>
+            </label>
+            <p className="field__help">Adds a microphone button to the message box that uses your browser’s recognition. In Chrome, your voice is sent to Google.</p>
+          </div>
+        ) : null}
+
+        <h3 className="settings__section">Appearance</h3>
+
         <fieldset className="field">
           <legend>Theme</legend>
           <div className="segmented">
@@ -190,8 +323,8 @@ export function SettingsPanel(props: SettingsPanelProps) {
         </div>
 
         <p className="settings__footnote">
-          The tutor and its voice run on this computer. Speaking uses your browser’s speech recognition, which in Chrome
-          runs on Google’s servers.
+          The tutor, its voice and the recognition of your speech run on this computer; nothing you say leaves it
+          {props.webSpeech ? ', except with the browser speech recognition button (Google’s servers in Chrome)' : ''}.
         </p>
       </div>
     </div>

@@ -1,6 +1,7 @@
 /**
  * The empty state: a friendly welcome and a few conversation starters.
  */
+import type { VoiceMode } from '../voice/voice-controller.js';
 import { LogoMark } from './icons.js';
 
 export const SUGGESTIONS = [
@@ -12,11 +13,17 @@ export const SUGGESTIONS = [
 interface WelcomeProps {
   onSuggestion(text: string): void;
   disabled: boolean;
-  /** Speech input is available (adds a tip about the microphone). */
-  canSpeak: boolean;
+  /** The voice mode, for the tip. */
+  mode: VoiceMode;
 }
 
-export function Welcome({ onSuggestion, disabled, canSpeak }: WelcomeProps) {
+const tips: Record<VoiceMode, string> = {
+  'hands-free': 'Tip: just start talking. Take your time: a short pause will not cut you off.',
+  'push-to-talk': 'Tip: hold the talk button, or the Space bar, while you speak.',
+  typing: 'Tip: choose Hands-free below to talk instead of typing.',
+};
+
+export function Welcome({ onSuggestion, disabled, mode }: WelcomeProps) {
   return (
     <div className="welcome">
       <LogoMark width="52" height="52" className="welcome__mark" />
@@ -35,7 +42,7 @@ export function Welcome({ onSuggestion, disabled, canSpeak }: WelcomeProps) {
         ))}
       </ul>
       <p className="welcome__tip">
-        {canSpeak ? 'Tip: press the microphone to speak instead of typing.' : 'Tip: press Enter to send, Shift+Enter for a new line.'}
+        {tips[mode]}
       </p>
     </div>
   );

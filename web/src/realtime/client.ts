@@ -10,10 +10,14 @@
  * client.connect();
  * client.send({ type: 'response.create' });
  */
-import type { ClientEvent } from '../../../src/server/realtime/client-events.js';
-import type { ServerEvent } from '../../../src/server/realtime/server-events.js';
+import type { ClientEvent as TextClientEvent } from '../../../src/server/realtime/client-events.js';
+import type { ServerEvent as TextServerEvent } from '../../../src/server/realtime/server-events.js';
+import type { VoiceClientEvent, VoiceServerEvent } from './voice-events.js';
 
-export type { ClientEvent, ServerEvent };
+/** Every client event the browser sends: the text-turn events plus voice input (voice-events.ts). */
+export type ClientEvent = TextClientEvent | VoiceClientEvent;
+/** Every server event the browser understands. */
+export type ServerEvent = TextServerEvent | VoiceServerEvent;
 export type ServerEventType = ServerEvent['type'];
 export type ServerEventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;
 

@@ -1,12 +1,13 @@
 /**
  * The UI's view of a realtime session, built from server events by a pure reducer: transcript,
  * engine states, downloads, voices, notices and toasts. Audio never passes through here (see
- * use-session.ts); a message only records that it has audio.
+ * use-session.ts); a message only records that it has audio. Spoken turns appear as learner
+ * messages whose text is the server's transcription ("what I heard").
  */
 import type { EngineStatus } from '../../../src/core/engine-status.js';
 import type { Voice } from '../../../src/core/tts.js';
-import type { DownloadProgressEvent, ServerEvent } from '../../../src/server/realtime/server-events.js';
-import type { ConnectionStatus } from '../realtime/client.js';
+import type { DownloadProgressEvent } from '../../../src/server/realtime/server-events.js';
+import type { ConnectionStatus, ServerEvent } from '../realtime/client.js';
 
 export type { EngineStatus, Voice };
 
@@ -24,6 +25,14 @@ export interface ChatMessage {
   /** Time to first token and to first audio, ms (from `localchat.response.metrics`). */
   ttftMs?: number | null;
   ttfaMs?: number | null;
+  /** A spoken turn: its text is what the server heard. */
+  spoken?: boolean;
+  /** Transcription of a spoken turn. */
+  transcription?: 'pending' | 'completed' | 'failed';
+  /** Length of a spoken turn's audio, ms. */
+  durationMs?: number;
+  /** A tutor message the learner talked over: only what was heard stays in the conversation. */
+  interrupted?: boolean;
 }
 
 export interface Notice {
@@ -56,6 +65,12 @@ export interface SessionState {
   awaitingResponse: boolean;
   notices: Notice[];
   toasts: Toast[];
+  /** Durations of committed utterances whose `input_audio_buffer.committed` has not come yet, ms. */
+  pendingVoiceDurations: number[];
+  /** Spoken turn durations by item id, ms (known before the item's message may exist). */
+  voiceDurations: Record<string, number>;
+  /** Server VAD: `audio_start_ms` by item id. */
+  speechStarts: Record<string, number>;
 }
 
 export const initialSessionState: SessionState = {
@@ -72,6 +87,9 @@ export const initialSessionState: SessionState = {
   awaitingResponse: false,
   notices: [],
   toasts: [],
+  pendingVoiceDurations: [],
+  voiceDurations: {},
+  speechStarts: {},
 };
 
 export type SessionAction =
@@ -82,6 +100,8 @@ export type SessionAction =
   | { type: 'response-requested' }
   | { type: 'response-request-failed' }
   | { type: 'audio-received'; itemId: string; responseId: string }
+  | { type: 'voice-committed'; durationMs: number }
+  | { type: 'interrupted'; itemId: string }
   | { type: 'voice'; voice: string }
   | { type: 'speed'; speed: number }
   | { type: 'toast'; toast: Toast }
@@ -124,6 +144,10 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
       const withMessage = existing ? state : addAssistant(state, action.itemId, action.responseId);
       return updateMessage(withMessage, action.itemId, () => ({ hasAudio: true }));
     }
+    case 'voice-committed':
+      return { ...state, pendingVoiceDurations: [...state.pendingVoiceDurations, action.durationMs] };
+    case 'interrupted':
+      return updateMessage(state, action.itemId, () => ({ interrupted: true }));
     case 'voice':
       return { ...state, voice: action.voice };
     case 'speed':
@@ -143,13 +167,16 @@ function applyConnection(state: SessionState, status: ConnectionStatus): Session
     const messages = state.everConnected && state.messages.length > 0
       ? [...state.messages, note('Reconnected. The tutor starts a fresh conversation.')]
       : state.messages;
-    return { ...state, connection: status, everConnected: true, messages };
+    return { ...state, connection: status, everConnected: true, messages, pendingVoiceDurations: [], speechStarts: {} };
   }
   if (state.connection !== 'connected') return { ...state, connection: status };
   // The connection dropped: whatever was running is lost.
   const messages = state.messages.map((message): ChatMessage => {
     if (message.status === 'streaming') return { ...message, status: 'failed', error: 'The connection was lost.' };
     if (message.status === 'sending') return { ...message, status: 'failed', error: 'Not sent: the connection was lost.' };
+    if (message.transcription === 'pending') {
+      return { ...message, status: 'failed', transcription: 'failed', error: 'The connection was lost before your words were recognised.' };
+    }
     return message;
   });
   return { ...state, connection: status, messages, activeResponseId: null, awaitingResponse: false, downloads: {} };
@@ -189,6 +216,7 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
     case 'conversation.item.done': {
       const item = event.item;
       if (item.type !== 'message' || item.role !== 'user' || !item.id) return state;
+      if (item.content.some((part) => part.type === 'input_audio')) return applySpokenItem(state, item.id, item.content);
       const text = item.content.map((part) => part.text ?? part.transcript ?? '').join('');
       if (state.messages.some((message) => message.id === item.id)) {
         return updateMessage(state, item.id, (message) => (message.status === 'sending' ? { status: 'sent' } : {}));
@@ -198,6 +226,48 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
       if (pending) return updateMessage(state, pending.id, () => ({ id: item.id, status: 'sent' }));
       return { ...state, messages: [...state.messages, { id: item.id, role: 'user', text, status: 'sent', hasAudio: false }] };
     }
+    case 'input_audio_buffer.committed': {
+      const [duration, ...rest] = state.pendingVoiceDurations;
+      const known = state.voiceDurations[event.item_id];
+      const durationMs = known ?? duration;
+      if (durationMs === undefined) return state;
+      const next = {
+        ...state,
+        pendingVoiceDurations: known === undefined ? rest : state.pendingVoiceDurations,
+        voiceDurations: { ...state.voiceDurations, [event.item_id]: durationMs },
+      };
+      return updateMessage(next, event.item_id, () => ({ durationMs }));
+    }
+    case 'input_audio_buffer.speech_started':
+      return { ...state, speechStarts: { ...state.speechStarts, [event.item_id]: event.audio_start_ms } };
+    case 'input_audio_buffer.speech_stopped': {
+      const start = state.speechStarts[event.item_id];
+      if (start === undefined) return state;
+      const speechStarts = { ...state.speechStarts };
+      delete speechStarts[event.item_id];
+      return { ...state, speechStarts, voiceDurations: { ...state.voiceDurations, [event.item_id]: Math.max(0, event.audio_end_ms - start) } };
+    }
+    case 'conversation.item.input_audio_transcription.delta': {
+      const withMessage = ensureSpoken(state, event.item_id);
+      return updateMessage(withMessage, event.item_id, (message) =>
+        message.transcription === 'pending' ? { text: message.text + (event.delta ?? '') } : {},
+      );
+    }
+    case 'conversation.item.input_audio_transcription.completed': {
+      const withMessage = ensureSpoken(state, event.item_id);
+      return updateMessage(withMessage, event.item_id, () => ({ text: event.transcript.trim(), transcription: 'completed', status: 'sent' }));
+    }
+    case 'conversation.item.input_audio_transcription.failed': {
+      const withMessage = ensureSpoken(state, event.item_id);
+      const reason = event.error.message?.trim();
+      return updateMessage(withMessage, event.item_id, () => ({
+        transcription: 'failed',
+        status: 'failed',
+        error: `I couldn't make out what you said${reason ? ` (${reason.replace(/\.$/, '')})` : ''}. Please say it again, or type it.`,
+      }));
+    }
+    case 'conversation.item.truncated':
+      return updateMessage(state, event.item_id, () => ({ interrupted: true }));
     case 'response.created':
       return { ...state, activeResponseId: event.response.id ?? state.activeResponseId, awaitingResponse: false };
     case 'response.output_item.added': {
@@ -224,6 +294,8 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
         ttfaMs: event.ttfa_ms,
       }));
     case 'error':
+      // The same failure repeated (e.g. one per audio frame) shows once.
+      if (state.toasts.some((toast) => toast.message === event.error.message)) return state;
       return {
         ...state,
         toasts: [...state.toasts, { id: event.event_id || localId('toast'), level: 'error' as const, message: event.error.message }].slice(-MAX_TOASTS),
@@ -265,6 +337,33 @@ function failureMessage(response: ResponseDone): string {
   if (response.status === 'incomplete') return 'The reply was cut short.';
   if (error?.code === 'llm_error') return 'The language model could not answer: see the status at the top.';
   return error?.code ? `The reply failed (${error.code}).` : 'The reply failed.';
+}
+
+type UserContent = Extract<Extract<ServerEvent, { type: 'conversation.item.added' }>['item'], { role: 'user' }>['content'];
+
+/** A user item made of audio: a "what I heard" message, transcribed later (or already). */
+function applySpokenItem(state: SessionState, id: string, content: UserContent): SessionState {
+  const transcript = content.map((part) => (part.type === 'input_audio' ? part.transcript ?? '' : part.text ?? '')).join('').trim();
+  const withMessage = ensureSpoken(state, id);
+  if (!transcript) return withMessage;
+  return updateMessage(withMessage, id, (message) =>
+    message.transcription === 'failed' ? {} : { text: transcript, transcription: 'completed', status: 'sent' },
+  );
+}
+
+function ensureSpoken(state: SessionState, id: string): SessionState {
+  if (state.messages.some((message) => message.id === id)) return state;
+  const message: ChatMessage = {
+    id,
+    role: 'user',
+    text: '',
+    status: 'sent',
+    hasAudio: false,
+    spoken: true,
+    transcription: 'pending',
+    durationMs: state.voiceDurations[id],
+  };
+  return { ...state, messages: [...state.messages, message] };
 }
 
 function addAssistant(state: SessionState, id: string, responseId: string): SessionState {

@@ -2,12 +2,18 @@
  * `useSession`: one realtime connection, its UI state and its audio. Server events go through
  * the pure reducer (state.ts) for the transcript, and straight to the player and the audio store
  * for sound, so audio never waits on a React render.
+ *
+ * Voice input lives in a `VoiceController` (voice/voice-controller.ts); this hook is its host: it
+ * sends its events, asks for replies after a spoken turn, and performs barge-in (stop playback at
+ * once, `response.cancel` if the reply is still running, `conversation.item.truncate` at the
+ * point the learner stopped hearing it).
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
 import { AudioStore } from '../audio/audio-store.js';
 import { decodePcm16Base64 } from '../audio/pcm.js';
 import { AudioPlayer, installUnlockListeners, type PlayerSnapshot } from '../audio/player.js';
 import { RealtimeClient, realtimeUrl, type ServerEvent } from '../realtime/client.js';
+import { VoiceController, type VoiceSettings, type VoiceSnapshot } from '../voice/voice-controller.js';
 import { loadPreferences, savePreferences } from './preferences.js';
 import { initialSessionState, isResponding, localId, sessionReducer, type SessionState } from './state.js';
 
@@ -15,6 +21,8 @@ import { initialSessionState, isResponding, localId, sessionReducer, type Sessio
 export const MAX_MESSAGE_CHARS = 4000;
 /** How long a message typed during a reply waits for that reply's cancellation, ms. */
 const CANCEL_WAIT_MS = 2500;
+/** After a failed transcription, a reply request the server has not started is given up after this, ms. */
+const FAILED_TURN_WAIT_MS = 5000;
 /** Speed slider changes are sent after this pause, ms. */
 const SPEED_DEBOUNCE_MS = 250;
 
@@ -34,11 +42,22 @@ export interface SessionActions {
   dismissToast(id: string): void;
   dismissNotice(id: string): void;
   toast(message: string, level?: 'info' | 'error'): void;
+  /** Changes voice input settings (mode, thinking time, barge-in, turn detection); saved. */
+  setVoiceSettings(change: Partial<VoiceSettings>): void;
+  /** Push-to-talk pressed or released. */
+  pushToTalk(down: boolean): void;
+  /** Tries the microphone (and voice detection) again after an error. */
+  retryVoice(): void;
+  /** Starts audio capture the browser held until a click. */
+  resumeVoice(): void;
 }
 
 export interface Session {
   state: SessionState;
   player: PlayerSnapshot;
+  voice: VoiceSnapshot;
+  /** For the level meter (which reads it without React renders). */
+  voiceController: VoiceController;
   responding: boolean;
   actions: SessionActions;
 }
@@ -54,6 +73,7 @@ interface SessionResources {
   client: RealtimeClient;
   player: AudioPlayer;
   store: AudioStore;
+  voice: VoiceController;
 }
 
 let resources: SessionResources | null = null;
@@ -64,22 +84,28 @@ function sessionResources(): SessionResources {
     client: new RealtimeClient(realtimeUrl(window.location)),
     player: new AudioPlayer(),
     store: new AudioStore(),
+    voice: new VoiceController(loadPreferences().voiceInput),
   };
   return resources;
 }
 
 export function useSession(): Session {
   const [state, dispatch] = useReducer(sessionReducer, initialSessionState);
-  const { client, player, store } = sessionResources();
+  const { client, player, store, voice } = sessionResources();
   const playerSnapshot = useSyncExternalStore(player.subscribe, player.getSnapshot);
+  const voiceSnapshot = useSyncExternalStore(voice.subscribe, voice.getSnapshot);
 
   // Mutable session facts the event handlers need synchronously.
   const live = useRef({
     activeResponseId: null as string | null,
     awaitingResponse: false,
+    /** `response.created` events seen (to notice that one came). */
+    responsesCreated: 0,
     cancelRequested: false,
     /** Items whose audio stream was started on the player. */
     streamedItems: new Set<string>(),
+    /** The assistant item whose audio streams live (not a replay): what a barge-in truncates. */
+    liveItemId: null as string | null,
     /** Assistant item ids by response id. */
     itemsByResponse: new Map<string, string[]>(),
     /** Client event ids -> what they carried, to attribute `error` events. */
@@ -133,8 +159,28 @@ export function useSession(): Session {
         case 'session.created': {
           const saved = loadPreferences();
           if (saved.speed !== undefined) client.send({ type: 'session.update', session: { audio: { output: { speed: saved.speed } } } });
+          voice.syncSession();
           break;
         }
+        case 'input_audio_buffer.speech_started':
+          // Server VAD: the server cancels the reply itself (as OpenAI's does); stop the sound here.
+          voice.serverSpeech(true);
+          if (voice.currentSettings.bargeIn) bargeIn(false);
+          break;
+        case 'input_audio_buffer.speech_stopped':
+          voice.serverSpeech(false);
+          break;
+        case 'conversation.item.input_audio_transcription.failed':
+          // Nothing to answer: if the server does not start (and end) a reply, don't wait forever.
+          if (current.awaitingResponse) {
+            const created = current.responsesCreated;
+            setTimeout(() => {
+              if (!current.awaitingResponse || current.responsesCreated !== created) return;
+              current.awaitingResponse = false;
+              dispatch({ type: 'response-request-failed' });
+            }, FAILED_TURN_WAIT_MS);
+          }
+          break;
         case 'localchat.voices': {
           const saved = loadPreferences().voice;
           if (saved && saved !== event.default_voice && event.voices.some((voice) => voice.id === saved)) {
@@ -144,6 +190,7 @@ export function useSession(): Session {
           break;
         }
         case 'response.created':
+          current.responsesCreated++;
           current.activeResponseId = event.response.id ?? null;
           current.awaitingResponse = false;
           if (current.cancelRequested) {
@@ -186,6 +233,7 @@ export function useSession(): Session {
         case 'localchat.conversation.reset':
           store.clear();
           player.stop();
+          current.liveItemId = null;
           current.streamedItems.clear();
           current.itemsByResponse.clear();
           current.activeResponseId = null;
@@ -199,6 +247,9 @@ export function useSession(): Session {
             current.awaitingResponse = false;
             dispatch({ type: 'response-request-failed' });
           }
+          if (event.error.code === 'unsupported_event' && /input_audio_buffer|item\.truncate/.test(event.error.message)) {
+            voice.serverRefused('This LocalChat server does not accept spoken turns yet. Update it, or type your messages.');
+          }
           break;
         }
         default:
@@ -209,14 +260,62 @@ export function useSession(): Session {
       function startItemStream(itemId: string, responseId: string): void {
         if (current.streamedItems.has(itemId)) return;
         current.streamedItems.add(itemId);
+        current.liveItemId = itemId;
         const items = current.itemsByResponse.get(responseId) ?? [];
         items.push(itemId);
         current.itemsByResponse.set(responseId, items);
         player.startStream(itemId);
       }
     },
-    [client, player, store, flushQueued],
+    // `bargeIn` (hoisted below) only reads refs and these stable resources.
+    [client, player, store, voice, flushQueued],
   );
+
+  /**
+   * The learner started speaking over the tutor: stop the sound at once, stop the reply if it is
+   * still being made (`cancel`; not in server-VAD mode, where the server does it), and tell the
+   * server how much of the message was heard so history keeps only that.
+   */
+  function bargeIn(cancel: boolean): void {
+    const current = live.current;
+    const liveItem = current.liveItemId;
+    const stopped = player.stop();
+    if (cancel) {
+      if (current.activeResponseId) client.send({ type: 'response.cancel', response_id: current.activeResponseId });
+      else if (current.awaitingResponse) current.cancelRequested = true;
+    }
+    if (liveItem && stopped.source === liveItem) {
+      current.liveItemId = null;
+      client.send({ type: 'conversation.item.truncate', item_id: liveItem, content_index: 0, audio_end_ms: Math.max(0, Math.floor(stopped.playedMs)) });
+      dispatch({ type: 'interrupted', itemId: liveItem });
+    }
+  }
+
+  useEffect(() => {
+    voice.setHost({
+      send: (event) => client.send(event),
+      requestResponse: () => {
+        const current = live.current;
+        dispatch({ type: 'response-requested' });
+        const eventId = client.send({ type: 'response.create' });
+        if (!eventId) {
+          dispatch({ type: 'response-request-failed' });
+          return;
+        }
+        current.correlations.set(eventId, { kind: 'response' });
+        current.awaitingResponse = true;
+      },
+      interrupt: () => bargeIn(true),
+      committed: (durationMs) => dispatch({ type: 'voice-committed', durationMs }),
+      notify: (message, level) => dispatch({ type: 'toast', toast: { id: localId('toast'), level, message } }),
+    });
+    const removePlayer = player.subscribe(() => voice.setTutorSpeaking(player.getSnapshot().source !== null));
+    voice.update({});
+    return () => {
+      removePlayer();
+      voice.setHost({ send: () => null, requestResponse: () => undefined, interrupt: () => undefined, committed: () => undefined, notify: () => undefined });
+    };
+  }, [client, player, voice]);
 
   useEffect(() => {
     const removeUnlock = installUnlockListeners(player);
@@ -229,8 +328,10 @@ export function useSession(): Session {
         current.cancelRequested = false;
         current.queued = [];
         current.correlations.clear();
+        current.liveItemId = null;
         player.stop();
       }
+      voice.setConnected(status === 'connected');
       dispatch({ type: 'connection', status });
     });
     client.connect();
@@ -240,7 +341,7 @@ export function useSession(): Session {
       removeStatus();
       client.close();
     };
-  }, [client, player, handleEvent]);
+  }, [client, player, voice, handleEvent]);
 
   const actions = useMemo((): SessionActions => {
     const current = live.current;
@@ -319,8 +420,23 @@ export function useSession(): Session {
       toast(message, level = 'info') {
         dispatch({ type: 'toast', toast: { id: localId('toast'), level, message } });
       },
+      setVoiceSettings(change) {
+        voice.update(change);
+        savePreferences({ voiceInput: voice.currentSettings });
+      },
+      pushToTalk(down) {
+        player.unlock();
+        voice.pushToTalk(down);
+      },
+      retryVoice() {
+        voice.retry();
+      },
+      resumeVoice() {
+        player.unlock();
+        voice.resumeAudio();
+      },
     };
-  }, [client, player, store, requestReply, flushQueued]);
+  }, [client, player, store, voice, requestReply, flushQueued]);
 
-  return { state, player: playerSnapshot, responding: isResponding(state), actions };
+  return { state, player: playerSnapshot, voice: voiceSnapshot, voiceController: voice, responding: isResponding(state), actions };
 }
