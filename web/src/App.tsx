@@ -48,6 +48,7 @@ export function App() {
   const onError = useCallback((message: string) => actions.toast(message, 'error'), [actions]);
   const closeSettings = useCallback(() => setSettingsOpen(false), []);
   const onMode = useCallback((next: VoiceMode) => actions.setVoiceSettings({ mode: next }), [actions]);
+  const onDetectInBrowser = useCallback(() => actions.setVoiceSettings({ turnDetection: 'browser' }), [actions]);
   const onWebSpeech = useCallback((on: boolean) => {
     setWebSpeech(on);
     savePreferences({ webSpeech: on });
@@ -123,6 +124,7 @@ export function App() {
             onPushToTalk={actions.pushToTalk}
             onRetry={actions.retryVoice}
             onResume={actions.resumeVoice}
+            onDetectInBrowser={onDetectInBrowser}
           />
           <Composer
             ref={composer}

@@ -31,6 +31,7 @@ interface VoiceBarProps {
   onPushToTalk(down: boolean): void;
   onRetry(): void;
   onResume(): void;
+  onDetectInBrowser(): void;
 }
 
 /** What the strip says, and its tone. */
@@ -63,7 +64,7 @@ export function voiceStatus(voice: VoiceSnapshot, player: PlayerSnapshot, activi
   }
 }
 
-export function VoiceBar({ voice, controller, player, activity, connected, onMode, onPushToTalk, onRetry, onResume }: VoiceBarProps) {
+export function VoiceBar({ voice, controller, player, activity, connected, onMode, onPushToTalk, onRetry, onResume, onDetectInBrowser }: VoiceBarProps) {
   const { mode } = voice.settings;
   const status = voiceStatus(voice, player, activity);
   const micLive = voice.phase === 'listening' || voice.phase === 'hearing' || voice.phase === 'paused';
@@ -114,9 +115,14 @@ export function VoiceBar({ voice, controller, player, activity, connected, onMod
         </span>
         {voice.phase === 'error' ? (
           <span className="voice-bar__fixes">
-            {voice.errorKind !== 'server' ? (
+            {voice.errorKind !== 'server' && voice.errorKind !== 'server-vad' ? (
               <button type="button" className="link-button" onClick={onRetry}>
                 Try again
+              </button>
+            ) : null}
+            {voice.errorKind === 'server-vad' ? (
+              <button type="button" className="link-button" onClick={onDetectInBrowser}>
+                Detect in the browser
               </button>
             ) : null}
             {voice.errorKind === 'vad' ? (

@@ -34,6 +34,10 @@ export type TurnDetectionConfig = null | {
   threshold: number;
   silence_duration_ms: number;
   prefix_padding_ms: number;
+  /** The server starts the reply when the turn ends (default true). */
+  create_response?: boolean;
+  /** Speech cancels the reply in progress (default true). */
+  interrupt_response?: boolean;
 };
 
 export interface SessionInputUpdateEvent {

@@ -318,6 +318,10 @@ function applyResponseDone(state: SessionState, response: ResponseDone): Session
   const error = status === 'failed' ? failureMessage(response) : undefined;
   const belongs = (message: ChatMessage): boolean => message.role === 'assistant' && message.responseId === responseId;
   const next = { ...state, activeResponseId };
+  if (status === 'failed' && failureCode(response) === 'transcription_failed') {
+    // The learner's bubble already says their words were not understood: no empty tutor bubble.
+    return { ...next, messages: state.messages.filter((message) => !(belongs(message) && message.text === '')) };
+  }
   if (!state.messages.some(belongs)) {
     // Nothing was said (e.g. no LLM available): still tell the learner what happened.
     if (status !== 'failed') return next;
@@ -328,6 +332,11 @@ function applyResponseDone(state: SessionState, response: ResponseDone): Session
     };
   }
   return updateWhere(next, belongs, () => ({ status, error }));
+}
+
+function failureCode(response: ResponseDone): string | undefined {
+  const error = response.status_details?.error as { code?: string } | undefined;
+  return error?.code;
 }
 
 function failureMessage(response: ResponseDone): string {

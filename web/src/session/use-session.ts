@@ -249,6 +249,8 @@ export function useSession(): Session {
           }
           if (event.error.code === 'unsupported_event' && /input_audio_buffer|item\.truncate/.test(event.error.message)) {
             voice.serverRefused('This LocalChat server does not accept spoken turns yet. Update it, or type your messages.');
+          } else if (event.error.code === 'vad_unavailable') {
+            voice.serverRefused(`${event.error.message.replace(/\.?$/, '.')} Detect pauses in the browser instead, or type.`, 'server-vad');
           }
           break;
         }

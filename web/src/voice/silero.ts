@@ -9,6 +9,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import { Silero } from '@ricky0123/vad-web/dist/models/silero.js';
+import { log } from '@ricky0123/vad-web/dist/logging.js';
 import type { SpeechModel } from './turn-detector.js';
 
 /** Where the build puts the VAD's files, relative to the page. */
@@ -21,6 +22,8 @@ export interface LoadedSpeechModel extends SpeechModel {
 
 /** @param baseUrl absolute URL of the directory holding the model and the WASM files */
 export async function loadSileroVad(baseUrl: string): Promise<LoadedSpeechModel> {
+  // vad-web logs its progress with console.log; keep errors and warnings only.
+  log.debug = () => undefined;
   ort.env.wasm.wasmPaths = baseUrl;
   // Threads need cross-origin isolation (SharedArrayBuffer); Silero is tiny: one thread is plenty.
   ort.env.wasm.numThreads = 1;

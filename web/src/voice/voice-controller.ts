@@ -79,7 +79,7 @@ export interface VoiceSnapshot {
   phase: VoicePhase;
   /** What went wrong, for the learner (with `phase: 'error'`). */
   error: string | null;
-  errorKind: MicrophoneErrorKind | 'vad' | 'server' | null;
+  errorKind: MicrophoneErrorKind | 'vad' | 'server' | 'server-vad' | null;
   /** The microphone's name, once known. */
   device: string;
   /** Push-to-talk is held. */
@@ -148,7 +148,7 @@ export class VoiceController {
   private model: LoadedSpeechModel | null = null;
   private vadLoading: Promise<void> | null = null;
   private vadError: string | null = null;
-  private serverError: string | null = null;
+  private serverError: { kind: 'server' | 'server-vad'; message: string } | null = null;
   /** VAD work runs strictly in frame order. */
   private vadChain: Promise<void> = Promise.resolve();
   /** Bumped on every reset: queued VAD work from before it is dropped. */
@@ -230,8 +230,9 @@ export class VoiceController {
     if (
       previous.mode !== next.mode ||
       previous.turnDetection !== next.turnDetection ||
-      (usesServerVad(next) && previous.thinkingTimeMs !== next.thinkingTimeMs)
+      (usesServerVad(next) && (previous.thinkingTimeMs !== next.thinkingTimeMs || previous.bargeIn !== next.bargeIn))
     ) {
+      if (previous.turnDetection !== next.turnDetection && this.serverError?.kind === 'server-vad') this.serverError = null;
       this.syncSession();
     }
     this.startWhatIsNeeded();
@@ -241,7 +242,14 @@ export class VoiceController {
   /** `session.audio.input` for the current settings. */
   sessionUpdate(): SessionInputUpdateEvent {
     const turnDetection: TurnDetectionConfig = usesServerVad(this.settings)
-      ? { type: 'server_vad', threshold: SERVER_VAD.threshold, silence_duration_ms: this.settings.thinkingTimeMs, prefix_padding_ms: SERVER_VAD.prefix_padding_ms }
+      ? {
+          type: 'server_vad',
+          threshold: SERVER_VAD.threshold,
+          silence_duration_ms: this.settings.thinkingTimeMs,
+          prefix_padding_ms: SERVER_VAD.prefix_padding_ms,
+          create_response: true,
+          interrupt_response: this.settings.bargeIn,
+        }
       : null;
     return { type: 'session.update', session: { audio: { input: { turn_detection: turnDetection } } } };
   }
@@ -306,10 +314,13 @@ export class VoiceController {
 
   // ---- recovery --------------------------------------------------------------------------------
 
-  /** The server refused voice events: say so, and stop sending them. */
-  serverRefused(message: string): void {
-    if (this.serverError === message) return;
-    this.serverError = message;
+  /**
+   * The server refused voice input (`server`: voice events at all; `server-vad`: its own speech
+   * detection): say so, and stop sending audio.
+   */
+  serverRefused(message: string, kind: 'server' | 'server-vad' = 'server'): void {
+    if (this.serverError?.message === message) return;
+    this.serverError = { kind, message };
     this.abandonTurns(false);
     this.emit();
   }
@@ -458,7 +469,7 @@ export class VoiceController {
       if (this.detector) this.queueVad(index, frame.vad);
       return;
     }
-    if (settings.mode !== 'hands-free' || this.gated || this.serverError) return;
+    if (settings.mode !== 'hands-free' || this.gated || (this.serverError && (this.serverError.kind === 'server' || usesServerVad(settings)))) return;
     if (usesServerVad(settings)) {
       (this.serverStream ??= this.newStream(STREAM_BATCH_FRAMES, 0)).add(frame.pcm);
       return;
@@ -649,10 +660,10 @@ export class VoiceController {
     let errorKind: VoiceSnapshot['errorKind'] = null;
     const vadNeeded = usesBrowserVad(settings);
     if (settings.mode === 'typing') phase = 'off';
-    else if (this.serverError) {
+    else if (this.serverError && (this.serverError.kind === 'server' || usesServerVad(settings))) {
       phase = 'error';
-      error = this.serverError;
-      errorKind = 'server';
+      error = this.serverError.message;
+      errorKind = this.serverError.kind;
     } else if (this.micError) {
       phase = 'error';
       error = this.micError.message;
