@@ -263,7 +263,8 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
       return updateMessage(withMessage, event.item_id, () => ({
         transcription: 'failed',
         status: 'failed',
-        error: `I couldn't make out what you said${reason ? ` (${reason.replace(/\.$/, '')})` : ''}. Please say it again, or type it.`,
+        // The server's message is meant for the learner (what went wrong, and to type instead).
+        error: reason || "I couldn't make out what you said. Please say it again, or type it.",
       }));
     }
     case 'conversation.item.truncated':

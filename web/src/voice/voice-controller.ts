@@ -48,8 +48,8 @@ export const DEFAULT_VOICE_SETTINGS: VoiceSettings = {
   turnDetection: 'browser',
 };
 
-/** Longest utterance, ms: a turn ends there. */
-export const MAX_UTTERANCE_MS = 30_000;
+/** Longest utterance, ms: a turn ends there (just under the server's 30 s limit). */
+export const MAX_UTTERANCE_MS = 29_500;
 /** Push-to-talk: audio kept from before the press, and recorded after the release, frames. */
 const PTT_PREROLL_FRAMES = 6;
 const PTT_POSTROLL_FRAMES = 6;
