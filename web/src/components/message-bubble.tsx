@@ -121,7 +121,10 @@ function SpokenBubble({ message }: { message: ChatMessage }) {
       </div>
       <div className="message__meta message__meta--heard">
         <MicIcon width="13" height="13" />
-        <span>{pending ? 'Listening back' : 'What I heard'}{duration}</span>
+        <span>
+          {pending ? 'Recognising…' : failed ? 'Spoken' : 'What I heard'}
+          {duration}
+        </span>
       </div>
       {failed && message.error ? (
         <div className="message__meta message__meta--error" role="alert">

@@ -14,6 +14,19 @@ const modes: { value: VoiceMode; label: string; short: string; icon: typeof Wave
   { value: 'typing', label: 'Type', short: 'Type', icon: KeyboardIcon, title: 'Microphone off: type your messages' },
 ];
 
+const errorTitles: Record<NonNullable<VoiceSnapshot['errorKind']>, string> = {
+  denied: 'Microphone blocked',
+  'not-found': 'No microphone',
+  busy: 'Microphone busy',
+  ended: 'Microphone disconnected',
+  insecure: 'Microphone needs a secure page',
+  unsupported: 'Recording not supported',
+  failed: 'Microphone failed',
+  vad: 'Voice detection unavailable',
+  server: 'Voice input unavailable',
+  'server-vad': 'Server detection unavailable',
+};
+
 export interface VoiceActivity {
   /** A reply was requested or is being made. */
   responding: boolean;
@@ -46,7 +59,7 @@ export function voiceStatus(voice: VoiceSnapshot, player: PlayerSnapshot, activi
     case 'suspended':
       return { text: 'Click anywhere to start listening', tone: 'warn' };
     case 'error':
-      return { text: voice.error ?? 'The microphone is not available.', tone: 'error' };
+      return { text: errorTitles[voice.errorKind ?? 'failed'], tone: 'error' };
     case 'paused':
       return { text: 'Microphone paused while the tutor speaks', tone: 'tutor' };
     case 'hearing':
@@ -55,7 +68,7 @@ export function voiceStatus(voice: VoiceSnapshot, player: PlayerSnapshot, activi
         : { text: 'Hearing you… pause when you have finished', tone: 'live' };
     case 'listening':
       if (tutorTalking) {
-        if (mode === 'push-to-talk') return { text: 'Tutor speaking: hold to interrupt', tone: 'tutor' };
+        if (mode === 'push-to-talk') return { text: 'Tutor speaking', tone: 'tutor' };
         return { text: bargeIn ? 'Tutor speaking: talk to interrupt' : 'Tutor speaking', tone: 'tutor' };
       }
       if (activity.transcribing) return { text: 'Working out what you said…', tone: 'busy' };
@@ -82,81 +95,86 @@ export function VoiceBar({ voice, controller, player, activity, connected, onMod
 
   return (
     <section className={`voice-bar voice-bar--${voice.phase} voice-bar--${status.tone}`} aria-label="Voice input">
-      <div className="voice-bar__status">
-        {mode === 'push-to-talk' && voice.phase !== 'error' && voice.phase !== 'starting' ? (
-          <button
-            type="button"
-            className={`talk-button${recording ? ' talk-button--on' : ''}`}
-            onPointerDown={onPointerDown}
-            onPointerUp={release}
-            onPointerCancel={release}
-            onLostPointerCapture={release}
-            onContextMenu={(event) => event.preventDefault()}
-            aria-pressed={recording}
-            disabled={!connected}
-            title="Hold to talk (or hold Space)"
-          >
-            <MicIcon width="18" height="18" />
-            <span>{recording ? 'Recording…' : 'Hold to talk'}</span>
-          </button>
-        ) : null}
-        {micLive ? <LevelMeter controller={controller} active={voice.phase === 'hearing'} /> : null}
-        {voice.phase === 'error' ? <WarningIcon className="voice-bar__icon" width="18" height="18" /> : null}
-        {voice.phase === 'off' ? <MicOffIcon className="voice-bar__icon" width="18" height="18" /> : null}
-        {voice.phase === 'starting' ? <span className="spinner" aria-hidden="true" /> : null}
-        <span className="voice-bar__text" role="status" aria-live="polite">
-          {mode === 'push-to-talk' && voice.phase === 'listening' && status.text === 'Hold to talk' ? (
-            <span className="voice-bar__hint">
-              or hold <kbd>Space</kbd>
-            </span>
-          ) : (
-            status.text
-          )}
-        </span>
-        {voice.phase === 'error' ? (
-          <span className="voice-bar__fixes">
+      <div className="voice-bar__row">
+        <div className="voice-bar__status">
+          {mode === 'push-to-talk' && voice.phase !== 'error' && voice.phase !== 'starting' ? (
+            <button
+              type="button"
+              className={`talk-button${recording ? ' talk-button--on' : ''}`}
+              onPointerDown={onPointerDown}
+              onPointerUp={release}
+              onPointerCancel={release}
+              onLostPointerCapture={release}
+              onContextMenu={(event) => event.preventDefault()}
+              aria-pressed={recording}
+              disabled={!connected}
+              title="Hold to talk (or hold Space)"
+            >
+              <MicIcon width="18" height="18" />
+              <span>{recording ? 'Recording…' : 'Hold to talk'}</span>
+            </button>
+          ) : null}
+          {micLive ? <LevelMeter controller={controller} active={voice.phase === 'hearing'} /> : null}
+          {voice.phase === 'error' ? <WarningIcon className="voice-bar__icon" width="18" height="18" /> : null}
+          {voice.phase === 'off' ? <MicOffIcon className="voice-bar__icon" width="18" height="18" /> : null}
+          {voice.phase === 'starting' ? <span className="spinner" aria-hidden="true" /> : null}
+          <span className="voice-bar__text" role="status" aria-live="polite">
+            {mode === 'push-to-talk' && voice.phase === 'listening' && status.text === 'Hold to talk' ? (
+              <span className="voice-bar__hint">
+                or hold <kbd>Space</kbd>
+              </span>
+            ) : (
+              status.text
+            )}
+          </span>
+          {voice.phase === 'suspended' ? (
+            <button type="button" className="link-button" onClick={onResume}>
+              Start listening
+            </button>
+          ) : null}
+        </div>
+        <div className="voice-modes" role="radiogroup" aria-label="How you talk to the tutor">
+          {modes.map((option) => {
+            const Icon = option.icon;
+            const on = option.value === mode;
+            return (
+              <label key={option.value} className={`voice-modes__option${on ? ' voice-modes__option--on' : ''}`} title={option.title}>
+                <input type="radio" name="voice-mode" value={option.value} checked={on} onChange={() => onMode(option.value)} />
+                <Icon width="16" height="16" />
+                <span className="voice-modes__label">{option.label}</span>
+                <span className="voice-modes__short" aria-hidden="true">
+                  {option.short}
+                </span>
+              </label>
+            );
+          })}
+        </div>
+      </div>
+      {voice.phase === 'error' ? (
+        <div className="voice-alert" role="alert">
+          <p className="voice-alert__text">{voice.error}</p>
+          <div className="voice-alert__actions">
             {voice.errorKind !== 'server' && voice.errorKind !== 'server-vad' ? (
-              <button type="button" className="link-button" onClick={onRetry}>
+              <button type="button" className="button button--secondary button--small" onClick={onRetry}>
                 Try again
               </button>
             ) : null}
             {voice.errorKind === 'server-vad' ? (
-              <button type="button" className="link-button" onClick={onDetectInBrowser}>
+              <button type="button" className="button button--secondary button--small" onClick={onDetectInBrowser}>
                 Detect in the browser
               </button>
             ) : null}
             {voice.errorKind === 'vad' ? (
-              <button type="button" className="link-button" onClick={() => onMode('push-to-talk')}>
+              <button type="button" className="button button--secondary button--small" onClick={() => onMode('push-to-talk')}>
                 Push to talk
               </button>
             ) : null}
-            <button type="button" className="link-button" onClick={() => onMode('typing')}>
+            <button type="button" className="button button--secondary button--small" onClick={() => onMode('typing')}>
               Type instead
             </button>
-          </span>
-        ) : null}
-        {voice.phase === 'suspended' ? (
-          <button type="button" className="link-button" onClick={onResume}>
-            Start listening
-          </button>
-        ) : null}
-      </div>
-      <div className="voice-modes" role="radiogroup" aria-label="How you talk to the tutor">
-        {modes.map((option) => {
-          const Icon = option.icon;
-          const on = option.value === mode;
-          return (
-            <label key={option.value} className={`voice-modes__option${on ? ' voice-modes__option--on' : ''}`} title={option.title}>
-              <input type="radio" name="voice-mode" value={option.value} checked={on} onChange={() => onMode(option.value)} />
-              <Icon width="16" height="16" />
-              <span className="voice-modes__label">{option.label}</span>
-              <span className="voice-modes__short" aria-hidden="true">
-                {option.short}
-              </span>
-            </label>
-          );
-        })}
-      </div>
+          </div>
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -4,8 +4,8 @@
  * - `FrameRing`: the last few seconds of microphone frames by frame number, so an utterance can
  *   start before the moment it was recognised as speech (pre-speech padding, push-to-talk
  *   pre-roll) even though VAD decisions lag behind the audio.
- * - `UtteranceStream`: sends one utterance as it is spoken, in `input_audio_buffer.append`-sized
- *   batches. Frames of silence are held back until speech resumes, so the thinking-time pause at
+ * - `UtteranceStream`: sends one utterance as it is spoken, in `input_audio_buffer.append`s of
+ *   `batchFrames` frames at most (96 ms). Frames of silence are held back until speech resumes, so the thinking-time pause at
  *   the end of a turn is not sent (only `trailingFrames` of it).
  */
 import { FRAME_MS, FRAME_SAMPLES } from '../audio/capture-dsp.js';
@@ -117,17 +117,20 @@ export class UtteranceStream {
     this.ended = true;
   }
 
+  /** Sends the batch, `batchFrames` frames per call at most. */
   private flush(): void {
-    if (this.batch.length === 0) return;
-    const length = this.batch.reduce((sum, frame) => sum + frame.length, 0);
-    const samples = new Int16Array(length);
-    let offset = 0;
-    for (const frame of this.batch) {
-      samples.set(frame, offset);
-      offset += frame.length;
-    }
+    const frames = this.batch;
     this.batch = [];
-    this.sentSamples += length;
-    this.send(samples);
+    for (let start = 0; start < frames.length; start += this.options.batchFrames) {
+      const group = frames.slice(start, start + this.options.batchFrames);
+      const samples = new Int16Array(group.reduce((sum, frame) => sum + frame.length, 0));
+      let offset = 0;
+      for (const frame of group) {
+        samples.set(frame, offset);
+        offset += frame.length;
+      }
+      this.sentSamples += samples.length;
+      this.send(samples);
+    }
   }
 }
