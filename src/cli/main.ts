@@ -31,6 +31,7 @@ function addConfigFlags(command: Command): Command {
     .option('--kokoro-dtype <dtype>', 'Kokoro precision: fp32 | fp16 | q8 | q4 | q4f16')
     .option('--models-dir <dir>', 'models directory (default ~/.cache/localchat/models)')
     .option('--data-dir <dir>', 'data directory (default ~/.local/share/localchat)')
+    .option('--token <token>', 'access token clients must send (default: generated when --host is not loopback)')
     .option('--tls', 'serve HTTPS/WSS with a self-signed certificate')
     .option('--tls-cert <file>', 'PEM certificate for HTTPS/WSS')
     .option('--tls-key <file>', 'PEM key for --tls-cert')

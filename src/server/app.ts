@@ -10,9 +10,10 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/engine-set.js';
-import { isAllowedHost, isAllowedOrigin } from './host-check.js';
 import { MAX_FRAME_BYTES } from './realtime/client-events.js';
+import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
 import { RealtimeSession } from './realtime/session.js';
+import { registerSecurity } from './security.js';
 import type { TlsFiles } from './tls.js';
 
 /** WebSocket frames above this size close the connection (frames above MAX_FRAME_BYTES only get an error). */
@@ -26,6 +27,8 @@ export interface AppOptions {
   allowedHosts?: readonly string[];
   allowedOrigins?: readonly string[];
   tls?: TlsFiles;
+  /** Access token required on every request (see security.ts); none when undefined. */
+  token?: string;
   voice?: string;
   speed?: number;
   version?: string;
@@ -45,19 +48,15 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   }) as unknown as FastifyInstance;
   const sessions = new Set<RealtimeSession>();
+  const sessionsByClient = new Map<RealtimeSession, string>();
   const allowedHosts = options.allowedHosts ?? [];
   const allowedOrigins = options.allowedOrigins ?? [];
 
-  // Registered first, so its hooks mark upgrade requests before ours may refuse them (the plugin
-  // then destroys the refused upgrade's socket).
+  // Registered first, so its hooks mark upgrade requests before the security hooks may refuse
+  // them (the plugin then destroys the refused upgrade's socket).
   await app.register(fastifyWebsocket, { options: { maxPayload: HARD_FRAME_LIMIT_BYTES } });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isAllowedHost(request.headers.host, allowedHosts)) {
-      request.log.warn({ host: request.headers.host }, 'refused a request with a foreign Host header');
-      return reply.code(403).send({ error: { type: 'forbidden', message: 'Host not allowed. Add it with --allowed-hosts if you trust it.' } });
-    }
-  });
+  await registerSecurity(app, { token: options.token, allowedHosts, allowedOrigins, tls: options.tls !== undefined });
 
   app.get('/health', async () => {
     const engines = options.engines.status();
@@ -84,11 +83,9 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        const origin = request.headers.origin;
-        const ownOrigin = `${options.tls ? 'https' : 'http'}://${request.headers.host ?? ''}`;
-        if (!isAllowedOrigin(origin, ownOrigin, allowedOrigins)) {
-          request.log.warn({ origin }, 'refused a WebSocket from a foreign Origin');
-          return reply.code(403).send({ error: { type: 'forbidden', message: 'Origin not allowed.' } });
+        const open = [...sessionsByClient.values()].filter((address) => address === request.ip).length;
+        if (open >= MAX_SESSIONS_PER_CLIENT) {
+          return reply.code(429).send({ error: { type: 'rate_limit_exceeded', code: 'too_many_sessions', message: `At most ${MAX_SESSIONS_PER_CLIENT} open sessions per client.` } });
         }
       },
     },
@@ -103,8 +100,25 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
         },
       });
       sessions.add(session);
+      sessionsByClient.set(session, request.ip);
       request.log.info({ session: session.id }, 'realtime session opened');
+      const bucket = new TokenBucket(EVENT_BURST, EVENTS_PER_SECOND);
+      let refused = 0;
+      let lastWarning = -Infinity;
       socket.on('message', (data, isBinary) => {
+        if (!bucket.take()) {
+          refused++;
+          if (refused >= ABUSE_LIMIT) {
+            request.log.warn({ session: session.id }, 'closing a realtime session that keeps flooding');
+            socket.close(1008, 'Too many events');
+            return;
+          }
+          if (performance.now() - lastWarning > 1000) {
+            lastWarning = performance.now();
+            session.rejectFrame('rate_limit_exceeded', `Too many events: at most ${EVENTS_PER_SECOND} a second. Events were dropped.`);
+          }
+          return;
+        }
         if (isBinary) {
           session.rejectFrame('invalid_event', 'Binary frames are not supported: send events as JSON text.');
           return;
@@ -114,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
       socket.on('close', () => {
         session.close();
         sessions.delete(session);
+        sessionsByClient.delete(session);
         request.log.info({ session: session.id }, 'realtime session closed');
       });
       socket.on('error', (error) => request.log.warn({ session: session.id, err: error }, 'realtime socket error'));

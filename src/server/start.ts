@@ -1,6 +1,7 @@
 /**
  * `localchat serve`: engines, HTTP server, terminal progress, graceful shutdown.
  */
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -8,6 +9,7 @@ import { EngineRegistry, HOW_TO_PROVIDE_AN_LLM } from '../engines/registry.js';
 import { DownloadProgressBar } from '../models/progress-bar.js';
 import { VERSION } from '../version.js';
 import { buildApp } from './app.js';
+import { isLoopback } from './security.js';
 import { type TlsFiles, readTls, selfSignedTls } from './tls.js';
 
 /** The built web UI: `dist/web` next to `dist/server` (and next to `src/server` in development). */
@@ -31,6 +33,9 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
     tls = generated;
   }
 
+  // Beyond loopback every web page on the network could reach us: require a token (Jupyter's way).
+  const token = config.token ?? (isLoopback(config.host) ? undefined : randomBytes(24).toString('base64url'));
+
   const engines = new EngineRegistry({ config, logger });
   attachProgressBars(engines);
   const { app, sessions } = await buildApp({
@@ -43,13 +48,15 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
     voice: config.voice,
     speed: config.speed,
     version: VERSION,
+    token,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = ['127.0.0.1', '0.0.0.0', '::', '::1'].includes(config.host) ? 'localhost' : config.host;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
-  logger.info(`LocalChat ${VERSION} is running: open ${url}`);
+  logger.info(`LocalChat ${VERSION} is running: open ${token ? `${url}/?token=${token}` : url}`);
+  if (token) logger.info('API clients must send "Authorization: Bearer <token>" with the token above.');
 
   void engines.start().then(() => {
     const [llm, tts] = engines.status();
