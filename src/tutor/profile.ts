@@ -30,26 +30,40 @@ export type CorrectionStyle = (typeof CORRECTION_STYLES)[number];
 
 /** Bounds of a voice speed multiplier (1 = the voice's normal rate). */
 export const MIN_VOICE_SPEED = 0.5;
-export const MAX_VOICE_SPEED = 1.5;
+export const MAX_VOICE_SPEED = 2;
 
 export const cefrLevelSchema = z.enum(CEFR_LEVELS);
 
-/** Free text the learner typed: trimmed, empty means unset, bounded so it cannot bloat the prompt. */
+/**
+ * Free text the learner typed: one line, trimmed, cut to `maxLength` characters so it cannot bloat
+ * the prompt; empty or `null` (the store's "not set") means unset.
+ */
 function optionalText(maxLength: number) {
   return z
     .string()
-    .trim()
-    .max(maxLength)
-    .optional()
-    .transform((value) => (value ? value : undefined));
+    .nullish()
+    .transform((value) => value?.replace(/\s+/g, ' ').trim().slice(0, maxLength).trim() || undefined);
+}
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+
+/** A language as the learner or the store gives it: a name (`'Spanish'`) or a BCP 47 tag (`'es'`, `'pt-BR'`), as an English name. */
+function languageName(value: string | undefined): string | undefined {
+  if (!value || !/^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/.test(value)) return value;
+  try {
+    return languageNames.of(value) ?? value;
+  } catch {
+    return value;
+  }
 }
 
 /**
  * Zod schema of a learner profile; every field has a default, so `{}` parses to
- * {@link DEFAULT_PROFILE}. Unknown keys are dropped.
+ * {@link DEFAULT_PROFILE}. Lenient with stored profiles (src/store): `null` means unset, long
+ * texts are cut, unknown keys are dropped.
  */
 export const learnerProfileSchema = z.object({
-  /** What the tutor calls the learner. */
+  /** What the tutor calls the learner (at most 40 characters). */
   name: optionalText(40),
   /** Chosen level, or `'auto'` to let the session reports estimate it. */
   level: z.enum([...CEFR_LEVELS, 'auto']).default('auto'),
@@ -57,17 +71,20 @@ export const learnerProfileSchema = z.object({
    * The last level estimated by a session report ({@link CefrLevel}); used when `level` is
    * `'auto'`. Set by the app, not the learner.
    */
-  estimatedLevel: cefrLevelSchema.optional(),
-  /** The learner's first language, in English (`'Spanish'`), for "how do I say ...?" and word meanings. */
-  nativeLanguage: optionalText(40),
-  /** What the learner wants to practise, free text (at most 200 characters). */
+  estimatedLevel: cefrLevelSchema.nullish().transform((value) => value ?? undefined),
+  /** The learner's first language as an English name (`'Spanish'`; a BCP 47 tag such as `'es'` is turned into one). */
+  nativeLanguage: optionalText(40).transform(languageName),
+  /** What the learner wants to practise, free text (cut to 200 characters). */
   goals: optionalText(200),
   correctionStyle: z.enum(CORRECTION_STYLES).default('recast'),
   /**
-   * Voice speed multiplier (0.5-1.5; 1 = normal), or `'auto'` for the level's speed
+   * Voice speed multiplier (0.5-2; 1 = normal), or `'auto'` (or `null`) for the level's speed
    * ({@link LevelGuide.voiceSpeed}).
    */
-  speakingSpeed: z.union([z.literal('auto'), z.number().min(MIN_VOICE_SPEED).max(MAX_VOICE_SPEED)]).default('auto'),
+  speakingSpeed: z
+    .union([z.literal('auto'), z.number().min(MIN_VOICE_SPEED).max(MAX_VOICE_SPEED)])
+    .nullish()
+    .transform((value) => value ?? 'auto'),
 });
 
 /** A learner profile, as parsed by {@link learnerProfileSchema}. */
@@ -81,6 +98,7 @@ export const DEFAULT_PROFILE: LearnerProfile = Object.freeze(learnerProfileSchem
 /**
  * Validates and completes a profile (defaults for missing fields).
  * @throws z.ZodError naming the invalid field (e.g. `level`, `speakingSpeed`)
+ * @example parseProfile(store.getProfile()) // the store's profile: nulls become unset, extra keys dropped
  */
 export function parseProfile(input: unknown): LearnerProfile {
   return learnerProfileSchema.parse(input ?? {});

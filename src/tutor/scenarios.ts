@@ -89,10 +89,11 @@ export function parseScenario(value: unknown, file: string): Scenario {
 }
 
 /**
- * Reads and validates every `*.json` file of `dir`, sorted by lowest level, then title.
+ * Reads and validates every `*.json` file of `dir`, sorted by lowest level, then title. Ids are
+ * unique because each must equal its file name.
  * @param dir default {@link DEFAULT_SCENARIOS_DIR}
  * @throws ScenarioError for the first file that cannot be read, is not JSON, or does not fit
- *   {@link scenarioSchema} (the message names the file and the field), or for a duplicate id
+ *   {@link scenarioSchema} (the message names the file and the field)
  */
 export async function loadScenarios(dir: string = DEFAULT_SCENARIOS_DIR): Promise<Scenario[]> {
   let names: string[];
@@ -102,7 +103,6 @@ export async function loadScenarios(dir: string = DEFAULT_SCENARIOS_DIR): Promis
     throw new ScenarioError(dir, `Cannot read the scenario directory ${dir}: ${(error as Error).message}`, { cause: error });
   }
   const scenarios: Scenario[] = [];
-  const files = new Map<string, string>();
   for (const name of names) {
     const path = join(dir, name);
     let value: unknown;
@@ -111,11 +111,7 @@ export async function loadScenarios(dir: string = DEFAULT_SCENARIOS_DIR): Promis
     } catch (error) {
       throw new ScenarioError(path, `${path}: not valid JSON: ${(error as Error).message}`, { cause: error });
     }
-    const scenario = parseScenario(value, path);
-    const other = files.get(scenario.id);
-    if (other) throw new ScenarioError(path, `${path}: id: "${scenario.id}" is also the id of ${other}`, { field: 'id' });
-    files.set(scenario.id, path);
-    scenarios.push(scenario);
+    scenarios.push(parseScenario(value, path));
   }
   return scenarios.sort(
     (a, b) => levelIndex(a.level.min) - levelIndex(b.level.min) || a.title.localeCompare(b.title, 'en'),
