@@ -10,6 +10,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/engine-set.js';
+import type { TurnTimeouts } from '../turn/voice-turn.js';
 import { MAX_FRAME_BYTES } from './realtime/client-events.js';
 import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
 import { RealtimeSession } from './realtime/session.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   tls?: TlsFiles;
   /** Access token required on every request (see security.ts); none when undefined. */
   token?: string;
+  /** Hang guards for engine calls (defaults in voice-turn.ts). */
+  turnTimeouts?: Partial<TurnTimeouts>;
   voice?: string;
   speed?: number;
   version?: string;
@@ -95,6 +98,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
         logger: request.log as unknown as Logger,
         voice: options.voice,
         speed: options.speed,
+        turnTimeouts: options.turnTimeouts,
         send: (event) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         },

@@ -9,13 +9,14 @@
  * (all text first, then all audio) for comparison in the benchmark.
  */
 import { REALTIME_SAMPLE_RATE, durationMs } from '../core/audio.js';
-import { isAbortError } from '../core/errors.js';
+import { EngineError, isAbortError } from '../core/errors.js';
 import type { ChatRequest, LLM } from '../core/llm.js';
 import type { TTS } from '../core/tts.js';
 import { StreamingResampler } from '../audio/streaming-resampler.js';
 import { ReplyFilter } from '../text/reply-filter.js';
 import { type ChunkerOptions, SentenceChunker } from '../text/sentence-chunker.js';
 import { AsyncQueue } from './async-queue.js';
+import { withTimeouts } from './timeouts.js';
 
 export type Delivery = 'streaming' | 'whole_reply';
 
@@ -40,10 +41,23 @@ export interface VoiceTurnOptions {
    * fallback response, made specific by the caller.
    */
   failureReply: (error: unknown) => string;
+  /**
+   * Hang guards, ms: until the LLM's first token (prompt processing on a slow CPU can take
+   * seconds), between tokens, and per TTS chunk. A timeout fails the engine call like an error.
+   */
+  timeouts?: Partial<TurnTimeouts>;
   /** Clock in ms; `performance.now` by default. Timings are measured from `startedAt`. */
   now?: () => number;
   startedAt?: number;
 }
+
+export interface TurnTimeouts {
+  llmFirstTokenMs: number;
+  llmIdleMs: number;
+  ttsChunkMs: number;
+}
+
+export const DEFAULT_TURN_TIMEOUTS: TurnTimeouts = { llmFirstTokenMs: 60_000, llmIdleMs: 30_000, ttsChunkMs: 30_000 };
 
 export type VoiceTurnEvent =
   /** Filtered reply text, as it streams (for the transcript). */
@@ -119,19 +133,41 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     safeEmit({ type: 'text', text });
   };
 
+  const timeouts = { ...DEFAULT_TURN_TIMEOUTS, ...options.timeouts };
+  const llmStream = () =>
+    withTimeouts((callSignal) => options.llm.stream(options.request, { signal: callSignal }), {
+      signal,
+      firstMs: timeouts.llmFirstTokenMs,
+      idleMs: timeouts.llmIdleMs,
+      engine: `The language model (${options.llm.provider})`,
+      what: 'its first word',
+    });
+
   const produceText = async () => {
     const filter = new ReplyFilter();
     const chunker = new SentenceChunker(options.chunker);
     try {
-      for await (const part of options.llm.stream(options.request, { signal })) {
-        if (signal.aborted) break;
-        if (part.type !== 'text-delta') continue;
-        ttftMs ??= now() - startedAt;
-        const text = filter.push(part.text);
-        if (!text) continue;
-        replyText += text;
-        showText(text);
-        for (const chunk of chunker.push(text)) pushChunk(chunk);
+      let stream = llmStream();
+      let retried = false;
+      while (true) {
+        try {
+          for await (const part of stream) {
+            if (signal.aborted) break;
+            if (part.type !== 'text-delta') continue;
+            ttftMs ??= now() - startedAt;
+            const text = filter.push(part.text);
+            if (!text) continue;
+            replyText += text;
+            showText(text);
+            for (const chunk of chunker.push(text)) pushChunk(chunk);
+          }
+          break;
+        } catch (error) {
+          // Retry a failed call once, but only before its first output (nothing to take back).
+          if (retried || ttftMs !== null || signal.aborted || !EngineError.isInstance(error) || !error.retryable) throw error;
+          retried = true;
+          stream = llmStream();
+        }
       }
     } catch (error) {
       if (!signal.aborted && !isAbortError(error)) llmError = error;
@@ -156,7 +192,13 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
       let produced = false;
       try {
         const voice = attempt === 0 ? options.voice : undefined;
-        for await (const audio of tts.synthesize(chunk.text, { signal, voice, speed: options.speed })) {
+        const audioStream = withTimeouts((callSignal) => tts.synthesize(chunk.text, { signal: callSignal, voice, speed: options.speed }), {
+          signal,
+          firstMs: timeouts.ttsChunkMs,
+          idleMs: timeouts.ttsChunkMs,
+          engine: `The voice (${tts.provider})`,
+        });
+        for await (const audio of audioStream) {
           if (signal.aborted) return;
           const resampler = audio.sampleRate === REALTIME_SAMPLE_RATE ? null : await resamplerFor(audio.sampleRate);
           // Long audio goes out in slices, each as soon as it is at 24 kHz.

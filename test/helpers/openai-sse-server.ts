@@ -13,6 +13,10 @@ export interface SseServerOptions {
   cutAfterWords?: number;
   cutOnce?: boolean;
   wordDelayMs?: number;
+  /** Send the headers, then nothing (a server that hangs), for the first N requests. */
+  stallRequests?: number;
+  /** Answer the first N chat requests with HTTP 500. */
+  failRequests?: number;
 }
 
 export interface SseServer {
@@ -25,6 +29,7 @@ export async function startSseServer(options: SseServerOptions): Promise<SseServ
   const requests: SseServer['requests'] = [];
   const model = options.model ?? 'test-model';
   let cuts = 0;
+  let chatRequests = 0;
   const server: Server = createServer((request, response) => {
     let body = '';
     request.on('data', (data) => (body += data));
@@ -35,7 +40,17 @@ export async function startSseServer(options: SseServerOptions): Promise<SseServ
         response.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'test' }] }));
         return;
       }
+      chatRequests++;
+      if (options.failRequests !== undefined && chatRequests <= options.failRequests) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { message: 'model crashed', type: 'server_error' } }));
+        return;
+      }
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (options.stallRequests !== undefined && chatRequests <= options.stallRequests) {
+        response.flushHeaders();
+        return;
+      }
       const words = options.reply.split(/(?<=\s)/);
       const cut = options.cutAfterWords !== undefined && !(options.cutOnce && cuts > 0);
       for (const [index, word] of words.entries()) {

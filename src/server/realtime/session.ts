@@ -13,7 +13,7 @@ import type { EngineSet } from '../../engines/engine-set.js';
 import { DEFAULT_TUTOR_PROMPT, fallbackReply } from '../../tutor/persona.js';
 import { Conversation } from '../../turn/conversation.js';
 import { type SpokenChunk, spokenText } from '../../turn/spoken-text.js';
-import { type Delivery, runVoiceTurn } from '../../turn/voice-turn.js';
+import { type Delivery, type TurnTimeouts, runVoiceTurn } from '../../turn/voice-turn.js';
 import { type ClientEvent, type SessionConfigUpdate, parseClientEvent } from './client-events.js';
 import { InputAudio, type InputAudioEvent, InputAudioError, type TurnDetection } from './input-audio.js';
 import type { OutgoingEvent, ServerEvent } from './server-events.js';
@@ -47,6 +47,8 @@ export interface SessionOptions {
   /** Initial voice and speed (from config). */
   voice?: string;
   speed?: number;
+  /** Hang guards for engine calls (defaults in voice-turn.ts). */
+  turnTimeouts?: Partial<TurnTimeouts>;
   /** Sends one event to the client (already stamped with an event_id). */
   send: (event: ServerEvent) => void;
 }
@@ -413,6 +415,7 @@ export class RealtimeSession {
           delivery: this.settings.delivery,
           signal,
           startedAt,
+          timeouts: this.options.turnTimeouts,
           failureReply: (error) => fallbackReply(errorMessage(error), engines.llmHint()),
         },
         (event) => {
