@@ -4,13 +4,20 @@
  * audio played (`window.__localchat.playedSamples`) and that the page logged no errors (CSP
  * violations included).
  *
+ * Voice screens (hands-free listening / hearing / tutor speaking, push to talk, a blocked
+ * microphone) use a fake microphone playing LibriVox speech (Debian's pocketsphinx-testdata);
+ * they are skipped when it is not installed.
+ *
  * Usage: npx vite build --config web/vite.config.ts && npx tsx web/scripts/preview.ts
  * Needs Debian's `chromium` (CHROMIUM_PATH overrides /usr/bin/chromium).
  */
+import { existsSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type {} from '../src/audio/player.js';
+import { buildFakeMic, fakeMicArgs } from '../../test/fixtures/fake-mic.js';
+import { LIBRIVOX_DIR } from '../../test/fixtures/librivox.js';
 import { startFakeServer, type Scenario } from './fake-realtime-server.js';
 
 const root = fileURLToPath(new URL('../../dist/web/', import.meta.url));
@@ -162,10 +169,75 @@ async function offlineScreen(browser: Browser): Promise<void> {
   await context.close();
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+/** Hands-free with a fake microphone: listening, hearing the learner, the tutor speaking; push to talk; errors. */
+async function voiceScreens(): Promise<void> {
+  if (!existsSync(LIBRIVOX_DIR)) {
+    console.log(`skipped the voice screens: ${LIBRIVOX_DIR} is missing (Debian package pocketsphinx-testdata)`);
+    return;
+  }
+  const mic = buildFakeMic({ clips: ['0880', '0930'] });
+  const voiceBrowser = await launch(fakeMicArgs(mic.path));
+  // Slow replies with long audio, so the tutor is still speaking when the learner talks again.
+  const fake = await startFakeServer({ root, scenario: 'ready', secondsPerWord: 0.3, deltaMs: 120 });
+  try {
+    for (const [name, viewport, colorScheme] of [
+      ['desktop-light', desktop, 'light'],
+      ['phone-dark', phone, 'dark'],
+    ] as const) {
+      const context = await voiceBrowser.newContext({ viewport, colorScheme });
+      const page = await context.newPage();
+      watch(page, `voice-${name}`);
+      await page.goto(fake.url);
+      await page.locator('.connection--connected').waitFor();
+      await page.locator('.voice-modes input[value="hands-free"]').check();
+      await page.locator('.voice-bar--listening').waitFor();
+      await shot(page, `voice-listening-${name}`);
+      await page.locator('.voice-bar--hearing').waitFor();
+      await page.waitForTimeout(800);
+      await shot(page, `voice-hearing-${name}`);
+      await page.locator('.voice-bar--tutor').waitFor({ timeout: 15_000 });
+      await shot(page, `voice-tutor-speaking-${name}`);
+      await page.locator('.message--interrupted').waitFor({ timeout: 15_000 });
+      await page.locator('.message--spoken').nth(1).waitFor({ timeout: 15_000 });
+      await shot(page, `voice-interrupted-${name}`);
+      await page.locator('.voice-modes input[value="push-to-talk"]').check();
+      await page.locator('.talk-button').waitFor();
+      await page.locator('.talk-button').hover();
+      await page.mouse.down();
+      await page.waitForTimeout(400);
+      await shot(page, `voice-push-to-talk-${name}`);
+      await page.mouse.up();
+      await page.getByRole('button', { name: /settings/i }).first().click();
+      await page.locator('#thinking-time').scrollIntoViewIfNeeded();
+      await shot(page, `voice-settings-${name}`);
+      await context.close();
+    }
+    const context = await voiceBrowser.newContext({ viewport: desktop, colorScheme: 'dark' });
+    await context.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('blocked', 'NotAllowedError'));
+    });
+    const page = await context.newPage();
+    watch(page, 'voice-denied');
+    await page.goto(fake.url);
+    await page.locator('.connection--connected').waitFor();
+    await page.locator('.voice-modes input[value="hands-free"]').check();
+    await page.locator('.voice-alert').waitFor();
+    await shot(page, 'voice-denied-desktop-dark');
+    await context.close();
+  } finally {
+    await fake.close();
+    await voiceBrowser.close();
+  }
+}
+
+function launch(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
+  });
+}
+
+const browser = await launch();
 try {
   await conversation(browser);
   await statusScreens(browser, 'status');
@@ -173,6 +245,7 @@ try {
 } finally {
   await browser.close();
 }
+await voiceScreens();
 if (problems.length > 0) {
   console.error(`problems:\n${problems.join('\n')}`);
   process.exitCode = 1;

@@ -63,13 +63,13 @@ export function App() {
       event.preventDefault();
       if (event.repeat || held) return;
       held = true;
-      actions.pushToTalk(true);
+      actions.pushToTalk(true, event.timeStamp);
     };
     const up = (event: KeyboardEvent): void => {
       if (event.code !== 'Space' || !held) return;
       event.preventDefault();
       held = false;
-      actions.pushToTalk(false);
+      actions.pushToTalk(false, event.timeStamp);
     };
     const release = (): void => {
       if (!held) return;

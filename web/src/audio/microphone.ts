@@ -65,9 +65,15 @@ export function toMicrophoneError(error: unknown): MicrophoneError {
   }
 }
 
+/** A frame as the page receives it. */
+export interface MicrophoneFrame extends CaptureFrame {
+  /** When its last sample was captured, on the `performance.now()` clock, ms. */
+  capturedAt: number;
+}
+
 export interface MicrophoneHandlers {
   /** Every 32 ms of audio, in order; `index` counts frames since the microphone opened. */
-  onFrame(frame: CaptureFrame, index: number): void;
+  onFrame(frame: MicrophoneFrame, index: number): void;
   /** The device went away (unplugged, permission revoked, another app took it). */
   onEnded(): void;
 }
@@ -84,8 +90,11 @@ export class Microphone {
     private readonly handlers: MicrophoneHandlers,
   ) {
     node.port.onmessage = (message: MessageEvent<CaptureWorkletMessage>) => {
-      if (this.closed || message.data.type !== 'frame') return;
-      this.handlers.onFrame(message.data, this.frameIndex++);
+      const data = message.data;
+      if (this.closed || data.type !== 'frame') return;
+      // How long ago it was captured: the context's clock has moved on since (main-thread lag).
+      const lagMs = Math.max(0, (this.context.currentTime - data.time) * 1000);
+      this.handlers.onFrame({ pcm: data.pcm, vad: data.vad, rms: data.rms, peak: data.peak, capturedAt: performance.now() - lagMs }, this.frameIndex++);
     };
     for (const track of stream.getAudioTracks()) track.addEventListener('ended', this.ended);
   }
@@ -104,7 +113,14 @@ export class Microphone {
     if (stream.getAudioTracks().length === 0) throw microphoneError('not-found');
     let context: AudioContext | null = null;
     try {
-      context = new AudioContext({ latencyHint: 'interactive' });
+      // At the microphone's own rate where known: no resampling in the browser, and Firefox
+      // refuses to connect a stream to a context of another rate.
+      const trackRate = stream.getAudioTracks()[0]?.getSettings().sampleRate;
+      try {
+        context = new AudioContext({ latencyHint: 'interactive', ...(trackRate ? { sampleRate: trackRate } : {}) });
+      } catch {
+        context = new AudioContext({ latencyHint: 'interactive' });
+      }
       await context.audioWorklet.addModule(captureWorkletUrl);
       const source = new MediaStreamAudioSourceNode(context, { mediaStream: stream });
       const node = new AudioWorkletNode(context, 'localchat-capture', {

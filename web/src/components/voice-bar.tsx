@@ -41,7 +41,7 @@ interface VoiceBarProps {
   activity: VoiceActivity;
   connected: boolean;
   onMode(mode: VoiceMode): void;
-  onPushToTalk(down: boolean): void;
+  onPushToTalk(down: boolean, at?: number): void;
   onRetry(): void;
   onResume(): void;
   onDetectInBrowser(): void;
@@ -63,9 +63,7 @@ export function voiceStatus(voice: VoiceSnapshot, player: PlayerSnapshot, activi
     case 'paused':
       return { text: 'Microphone paused while the tutor speaks', tone: 'tutor' };
     case 'hearing':
-      return mode === 'push-to-talk'
-        ? { text: 'Recording… let go to send', tone: 'live' }
-        : { text: 'Hearing you… pause when you have finished', tone: 'live' };
+      return mode === 'push-to-talk' ? { text: 'Let go to send', tone: 'live' } : { text: 'Hearing you · pause to finish', tone: 'live' };
     case 'listening':
       if (tutorTalking) {
         if (mode === 'push-to-talk') return { text: 'Tutor speaking', tone: 'tutor' };
@@ -87,10 +85,10 @@ export function VoiceBar({ voice, controller, player, activity, connected, onMod
     if (event.button !== 0) return;
     event.preventDefault();
     event.currentTarget.setPointerCapture(event.pointerId);
-    onPushToTalk(true);
+    onPushToTalk(true, event.timeStamp);
   };
-  const release = (): void => {
-    if (recording) onPushToTalk(false);
+  const release = (event: { timeStamp: number }): void => {
+    if (recording) onPushToTalk(false, event.timeStamp);
   };
 
   return (

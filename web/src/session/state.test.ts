@@ -97,4 +97,72 @@ describe('sessionReducer', () => {
     expect(state.toasts.map((toast) => toast.message)).toEqual(['Nope.']);
     expect(state.messages).toEqual([]);
   });
+
+  it('shows a spoken turn as "what I heard": pending, then the transcript, with its duration', () => {
+    const item = { id: 'item_v', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', transcript: null }] };
+    const pending = run([
+      { type: 'voice-committed', durationMs: 3072 },
+      { type: 'response-requested' },
+      server({ type: 'input_audio_buffer.committed', item_id: 'item_v', previous_item_id: null }),
+      server({ type: 'conversation.item.added', previous_item_id: null, item }),
+    ]);
+    expect(pending.messages).toEqual([
+      expect.objectContaining({ id: 'item_v', role: 'user', text: '', spoken: true, transcription: 'pending', durationMs: 3072 }),
+    ]);
+    expect(pending.pendingVoiceDurations).toEqual([]);
+    const heard = run(
+      [
+        server({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_v', content_index: 0, transcript: ' He was not an ill disposed young man. ' }),
+        server({ type: 'conversation.item.done', previous_item_id: null, item: { ...item, content: [{ type: 'input_audio', transcript: 'He was not an ill disposed young man.' }] } }),
+      ],
+      pending,
+    );
+    expect(heard.messages).toEqual([expect.objectContaining({ text: 'He was not an ill disposed young man.', transcription: 'completed', status: 'sent' })]);
+  });
+
+  it('shows why a spoken turn was not understood, and drops the empty reply that follows', () => {
+    const state = run([
+      server({ type: 'input_audio_buffer.committed', item_id: 'item_v' }),
+      server({ type: 'conversation.item.added', item: { id: 'item_v', type: 'message', role: 'user', content: [{ type: 'input_audio' }] } }),
+      server({
+        type: 'conversation.item.input_audio_transcription.failed',
+        item_id: 'item_v',
+        content_index: 0,
+        error: { type: 'transcription_error', code: 'transcription_failed', message: "I couldn't hear any words. Please try again a little louder, or type your message." },
+      }),
+      server({ type: 'response.created', response: { id: 'resp_1' } }),
+      server({ type: 'response.output_item.added', response_id: 'resp_1', output_index: 0, item: { id: 'item_a', type: 'message', role: 'assistant', content: [] } }),
+      server({ type: 'response.done', response: { id: 'resp_1', status: 'failed', status_details: { type: 'failed', error: { type: 'invalid_request_error', code: 'transcription_failed' } } } }),
+    ]);
+    expect(state.messages).toEqual([
+      expect.objectContaining({ id: 'item_v', status: 'failed', transcription: 'failed', error: expect.stringMatching(/couldn't hear any words/) }),
+    ]);
+    expect(isResponding(state)).toBe(false);
+  });
+
+  it('measures a server-VAD turn from speech_started to speech_stopped', () => {
+    const state = run([
+      server({ type: 'input_audio_buffer.speech_started', audio_start_ms: 1200, item_id: 'item_s' }),
+      server({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 4400, item_id: 'item_s' }),
+      server({ type: 'input_audio_buffer.committed', item_id: 'item_s' }),
+      server({ type: 'conversation.item.added', item: { id: 'item_s', type: 'message', role: 'user', content: [{ type: 'input_audio', transcript: null }] } }),
+    ]);
+    expect(state.messages[0]).toMatchObject({ spoken: true, durationMs: 3200 });
+  });
+
+  it('marks a reply the learner talked over as interrupted', () => {
+    const state = run([
+      server({ type: 'response.created', response: { id: 'resp_1' } }),
+      server({ type: 'response.output_audio_transcript.delta', ...base, delta: 'A long answer' }),
+      { type: 'interrupted', itemId: 'item_a' },
+      server({ type: 'response.done', response: { id: 'resp_1', status: 'cancelled' } }),
+      server({ type: 'conversation.item.truncated', item_id: 'item_a', content_index: 0, audio_end_ms: 1200 }),
+    ]);
+    expect(state.messages[0]).toMatchObject({ id: 'item_a', status: 'cancelled', interrupted: true });
+  });
+
+  it('shows a repeated error once', () => {
+    const error = server({ type: 'error', error: { type: 'invalid_request_error', code: 'x', message: 'Same thing.' } });
+    expect(run([error, error, error]).toasts).toHaveLength(1);
+  });
 });

@@ -23,6 +23,8 @@ export const MAX_MESSAGE_CHARS = 4000;
 const CANCEL_WAIT_MS = 2500;
 /** After a failed transcription, a reply request the server has not started is given up after this, ms. */
 const FAILED_TURN_WAIT_MS = 5000;
+/** Errors that only mean a barge-in or Stop raced with the reply's own end. */
+const QUIET_ERRORS = new Set(['response_cancel_not_active', 'item_truncate_invalid_item_id']);
 /** Speed slider changes are sent after this pause, ms. */
 const SPEED_DEBOUNCE_MS = 250;
 
@@ -44,8 +46,8 @@ export interface SessionActions {
   toast(message: string, level?: 'info' | 'error'): void;
   /** Changes voice input settings (mode, thinking time, barge-in, turn detection); saved. */
   setVoiceSettings(change: Partial<VoiceSettings>): void;
-  /** Push-to-talk pressed or released. */
-  pushToTalk(down: boolean): void;
+  /** Push-to-talk pressed or released (`at`: the event's `timeStamp`). */
+  pushToTalk(down: boolean, at?: number): void;
   /** Tries the microphone (and voice detection) again after an error. */
   retryVoice(): void;
   /** Starts audio capture the browser held until a click. */
@@ -257,6 +259,11 @@ export function useSession(): Session {
         default:
           break;
       }
+      if (event.type === 'error' && QUIET_ERRORS.has(event.error.code ?? '')) {
+        // A cancel or truncation that raced with the reply's own end: nothing for the learner to do.
+        console.warn('LocalChat:', event.error.message);
+        return;
+      }
       dispatch({ type: 'server', event });
 
       function startItemStream(itemId: string, responseId: string): void {
@@ -298,6 +305,10 @@ export function useSession(): Session {
       send: (event) => client.send(event),
       requestResponse: () => {
         const current = live.current;
+        // The server cancels whatever reply is running (or still to start) when a new one is
+        // asked for: an earlier cancel request (a barge-in before its response.created) is moot,
+        // and must not hit this new reply.
+        current.cancelRequested = false;
         dispatch({ type: 'response-requested' });
         const eventId = client.send({ type: 'response.create' });
         if (!eventId) {
@@ -310,12 +321,26 @@ export function useSession(): Session {
       interrupt: () => bargeIn(true),
       committed: (durationMs) => dispatch({ type: 'voice-committed', durationMs }),
       notify: (message, level) => dispatch({ type: 'toast', toast: { id: localId('toast'), level, message } }),
+      audioReady: () => player.unlock(),
     });
-    const removePlayer = player.subscribe(() => voice.setTutorSpeaking(player.getSnapshot().source !== null));
+    const removePlayer = player.subscribe(() => {
+      const source = player.getSnapshot().source;
+      // Once the live reply has played out (or something else plays), a barge-in has nothing to truncate.
+      if (live.current.liveItemId && source !== live.current.liveItemId) live.current.liveItemId = null;
+      // A locked player (no AudioContext yet) is not making any sound.
+      voice.setTutorSpeaking(source !== null && player.getSnapshot().state !== 'locked');
+    });
     voice.update({});
     return () => {
       removePlayer();
-      voice.setHost({ send: () => null, requestResponse: () => undefined, interrupt: () => undefined, committed: () => undefined, notify: () => undefined });
+      voice.setHost({
+        send: () => null,
+        requestResponse: () => undefined,
+        interrupt: () => undefined,
+        committed: () => undefined,
+        notify: () => undefined,
+        audioReady: () => undefined,
+      });
     };
   }, [client, player, voice]);
 
@@ -426,9 +451,9 @@ export function useSession(): Session {
         voice.update(change);
         savePreferences({ voiceInput: voice.currentSettings });
       },
-      pushToTalk(down) {
+      pushToTalk(down, at) {
         player.unlock();
-        voice.pushToTalk(down);
+        voice.pushToTalk(down, at);
       },
       retryVoice() {
         voice.retry();

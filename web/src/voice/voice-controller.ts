@@ -19,8 +19,8 @@
  * own voice, leaking past echo cancellation, does not start a turn; with barge-in off the
  * microphone is gated (nothing detected, nothing sent) until the tutor has finished.
  */
-import { FRAME_MS, levelFromRms, type CaptureFrame } from '../audio/capture-dsp.js';
-import { Microphone, type MicrophoneErrorKind, toMicrophoneError } from '../audio/microphone.js';
+import { FRAME_MS, levelFromRms } from '../audio/capture-dsp.js';
+import { Microphone, type MicrophoneErrorKind, type MicrophoneFrame, toMicrophoneError } from '../audio/microphone.js';
 import { encodePcm16Base64 } from '../audio/pcm.js';
 import type { SessionInputUpdateEvent, TurnDetectionConfig, VoiceClientEvent } from '../realtime/voice-events.js';
 import type { LoadedSpeechModel } from './silero.js';
@@ -50,9 +50,12 @@ export const DEFAULT_VOICE_SETTINGS: VoiceSettings = {
 
 /** Longest utterance, ms: a turn ends there (just under the server's 30 s limit). */
 export const MAX_UTTERANCE_MS = 29_500;
-/** Push-to-talk: audio kept from before the press, and recorded after the release, frames. */
-const PTT_PREROLL_FRAMES = 6;
-const PTT_POSTROLL_FRAMES = 6;
+/**
+ * Push-to-talk: audio kept from before the press, and recorded after the release, ms. Frames are
+ * placed by their capture time, so a busy main thread does not stretch or shift the recording.
+ */
+const PTT_PREROLL_MS = 200;
+const PTT_POSTROLL_MS = 200;
 /** Push-to-talk presses shorter than this are taps, not speech, ms. */
 const PTT_MIN_MS = 250;
 /** A push-to-talk recording counts as speech if a frame reaches this VAD probability. */
@@ -98,6 +101,11 @@ export interface VoiceHost {
   /** An utterance of `durationMs` was committed. */
   committed(durationMs: number): void;
   notify(message: string, level: 'info' | 'error'): void;
+  /**
+   * The microphone's audio runs: the browser lets this page play sound too (same autoplay
+   * policy), so the tutor's voice can start without waiting for a click.
+   */
+  audioReady(): void;
 }
 
 /** What browser tests read from `window.__localchat.voice`. */
@@ -108,18 +116,22 @@ export interface VoiceDebug {
   misfires: number;
   interrupts: number;
   utterances: { kind: 'vad' | 'push-to-talk'; durationMs: number; reason: string; at: number }[];
-  /** `performance.now()` of the last confirmed speech start. */
+  /** `performance.now()` when the VAD last confirmed a turn (the barge-in moment). */
   lastSpeechConfirmedAt: number | null;
+  /** When the frame that confirmed it was captured (so VAD lag = the difference), ms. */
+  lastSpeechConfirmedCapturedAt: number | null;
+  /** When the confirmed turn's speech started in the audio (its first speech frame), ms. */
+  lastSpeechStartedCapturedAt: number | null;
 }
 
 type Listener = () => void;
 
 interface PushToTalk {
   stream: UtteranceStream;
-  startedAt: number;
+  /** Press and release times (`performance.now()` clock), ms; `releasedAt` null while held. */
+  pressedAt: number;
+  releasedAt: number | null;
   heardSpeech: boolean;
-  /** Frame index at release, or null while held. */
-  releasedAtFrame: number | null;
   finishing: boolean;
 }
 
@@ -129,6 +141,7 @@ const noopHost: VoiceHost = {
   interrupt: () => undefined,
   committed: () => undefined,
   notify: () => undefined,
+  audioReady: () => undefined,
 };
 
 export class VoiceController {
@@ -155,6 +168,8 @@ export class VoiceController {
   private vadGeneration = 0;
 
   private readonly ring = new FrameRing(RING_FRAMES);
+  /** Capture time of each frame in the ring, by `index % RING_FRAMES`. */
+  private readonly ringTimes = new Float64Array(RING_FRAMES);
   private lastFrame = -1;
   /** The hands-free utterance being streamed. */
   private utterance: UtteranceStream | null = null;
@@ -177,6 +192,8 @@ export class VoiceController {
     interrupts: 0,
     utterances: [],
     lastSpeechConfirmedAt: null,
+    lastSpeechConfirmedCapturedAt: null,
+    lastSpeechStartedCapturedAt: null,
   };
 
   constructor(settings: Partial<VoiceSettings> = {}) {
@@ -285,11 +302,14 @@ export class VoiceController {
 
   // ---- push to talk ----------------------------------------------------------------------------
 
-  /** Push-to-talk pressed (true) or released (false). */
-  pushToTalk(down: boolean): void {
+  /**
+   * Push-to-talk pressed (true) or released (false).
+   * @param at when, on the `performance.now()` clock (an event's `timeStamp`); default now
+   */
+  pushToTalk(down: boolean, at = performance.now()): void {
     if (this.settings.mode !== 'push-to-talk') return;
     if (down) {
-      if (this.ptt && this.ptt.releasedAtFrame === null && !this.ptt.finishing) return;
+      if (this.ptt && this.ptt.releasedAt === null && !this.ptt.finishing) return;
       if (this.ptt) this.finishPushToTalk();
       if (this.micError) {
         // The bar shows the error; a press is a good moment to try the microphone again.
@@ -300,14 +320,18 @@ export class VoiceController {
       this.debug.interrupts++;
       this.host.interrupt('push-to-talk');
       const stream = this.newStream(STREAM_BATCH_FRAMES, 0);
-      for (const frame of this.ring.range(this.lastFrame - PTT_PREROLL_FRAMES + 1, this.lastFrame)) stream.add(frame);
-      this.ptt = { stream, startedAt: performance.now(), heardSpeech: false, releasedAtFrame: null, finishing: false };
+      const from = at - PTT_PREROLL_MS;
+      for (let index = Math.max(0, this.lastFrame - RING_FRAMES + 1); index <= this.lastFrame; index++) {
+        const pcm = this.ring.get(index);
+        if (pcm && (this.ringTimes[index % RING_FRAMES] ?? 0) - FRAME_MS >= from) stream.add(pcm);
+      }
+      this.ptt = { stream, pressedAt: at, releasedAt: null, heardSpeech: false, finishing: false };
     } else {
       const ptt = this.ptt;
-      if (!ptt || ptt.releasedAtFrame !== null) return;
-      ptt.releasedAtFrame = this.lastFrame;
+      if (!ptt || ptt.releasedAt !== null) return;
+      ptt.releasedAt = Math.max(at, ptt.pressedAt);
       // Frames normally finish it after the tail; if they stopped coming, finish anyway.
-      this.pttTimer = setTimeout(() => this.finishPushToTalk(), PTT_POSTROLL_FRAMES * FRAME_MS + 400);
+      this.pttTimer = setTimeout(() => this.finishPushToTalk(), PTT_POSTROLL_MS + 600);
     }
     this.emit();
   }
@@ -379,9 +403,11 @@ export class VoiceController {
         this.micSuspended = !mic.running;
         mic.context.addEventListener('statechange', () => {
           this.micSuspended = mic.context.state === 'suspended';
+          if (mic.context.state === 'running') this.host.audioReady();
           this.emit();
         });
         if (this.micSuspended) this.waitForGesture();
+        else this.host.audioReady();
         this.emit();
       },
       (error: unknown) => {
@@ -451,8 +477,9 @@ export class VoiceController {
     this.emit();
   }
 
-  private onFrame(frame: CaptureFrame, index: number): void {
+  private onFrame(frame: MicrophoneFrame, index: number): void {
     this.ring.push(index, frame.pcm);
+    this.ringTimes[index % RING_FRAMES] = frame.capturedAt;
     this.lastFrame = index;
     this.debug.frames++;
     this.setLevel(levelFromRms(frame.rms));
@@ -461,10 +488,16 @@ export class VoiceController {
     if (settings.mode === 'push-to-talk' && !this.serverError) {
       const ptt = this.ptt;
       if (ptt && !ptt.finishing) {
-        ptt.stream.add(frame.pcm);
-        const tooLong = ptt.stream.durationMs >= MAX_UTTERANCE_MS;
-        if (tooLong) this.host.notify('That was 30 seconds, the longest a turn can be: I sent it.', 'info');
-        if (tooLong || (ptt.releasedAtFrame !== null && index - ptt.releasedAtFrame >= PTT_POSTROLL_FRAMES)) this.finishPushToTalk();
+        const startsAt = frame.capturedAt - FRAME_MS;
+        if (ptt.releasedAt !== null && startsAt >= ptt.releasedAt + PTT_POSTROLL_MS) {
+          this.finishPushToTalk();
+        } else if (startsAt >= ptt.pressedAt - PTT_PREROLL_MS) {
+          ptt.stream.add(frame.pcm);
+          if (ptt.stream.durationMs >= MAX_UTTERANCE_MS) {
+            this.host.notify('That was 30 seconds, the longest a turn can be: I sent it.', 'info');
+            this.finishPushToTalk();
+          }
+        }
       }
       if (this.detector) this.queueVad(index, frame.vad);
       return;
@@ -529,6 +562,9 @@ export class VoiceController {
     for (const pcm of this.ring.range(startFrame, frame)) stream.add(pcm);
     this.utterance = stream;
     this.debug.lastSpeechConfirmedAt = performance.now();
+    this.debug.lastSpeechConfirmedCapturedAt = this.ringTimes[frame % RING_FRAMES] ?? null;
+    const firstSpeech = startFrame + Math.round(DEFAULT_TURN_OPTIONS.preSpeechPadMs / FRAME_MS);
+    this.debug.lastSpeechStartedCapturedAt = firstSpeech <= frame ? (this.ringTimes[firstSpeech % RING_FRAMES] ?? 0) - FRAME_MS : null;
     this.debug.interrupts++;
     this.host.interrupt('vad');
     this.emit();
@@ -553,7 +589,7 @@ export class VoiceController {
     // Let the VAD catch up with the last frames before judging whether there was speech.
     const judge = (): void => {
       if (this.ptt === ptt) this.ptt = null;
-      const heldMs = performance.now() - ptt.startedAt;
+      const heldMs = (ptt.releasedAt ?? performance.now()) - ptt.pressedAt;
       if (heldMs < PTT_MIN_MS) {
         this.discard(ptt.stream);
         this.host.notify('Hold the talk button (or Space) while you speak, and let go when you have finished.', 'info');
@@ -674,7 +710,7 @@ export class VoiceController {
       errorKind = 'vad';
     } else if (this.micOpening || !this.mic || (vadNeeded && !this.detector)) phase = 'starting';
     else if (this.micSuspended) phase = 'suspended';
-    else if (this.ptt && !this.ptt.finishing && this.ptt.releasedAtFrame === null) phase = 'hearing';
+    else if (this.ptt && !this.ptt.finishing && this.ptt.releasedAt === null) phase = 'hearing';
     else if (this.gated && settings.mode === 'hands-free') phase = 'paused';
     else if (this.utterance || (usesServerVad(settings) && this.serverHearing)) phase = 'hearing';
     else phase = 'listening';
@@ -684,7 +720,7 @@ export class VoiceController {
       error,
       errorKind,
       device: this.mic?.label ?? '',
-      recording: this.ptt !== null && this.ptt.releasedAtFrame === null && !this.ptt.finishing,
+      recording: this.ptt !== null && this.ptt.releasedAt === null && !this.ptt.finishing,
     };
   }
 
