@@ -14,7 +14,9 @@ import type { TurnTimeouts } from '../turn/voice-turn.js';
 import { MAX_FRAME_BYTES } from './realtime/client-events.js';
 import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
 import { RealtimeSession } from './realtime/session.js';
+import { registerApiRoutes } from './api-routes.js';
 import { registerSecurity } from './security.js';
+import type { TutorService } from './tutor-service.js';
 import type { TlsFiles } from './tls.js';
 
 /** WebSocket frames above this size close the connection (frames above MAX_FRAME_BYTES only get an error). */
@@ -32,6 +34,8 @@ export interface AppOptions {
   token?: string;
   /** Hang guards for engine calls (defaults in voice-turn.ts). */
   turnTimeouts?: Partial<TurnTimeouts>;
+  /** The tutor: profile, scenarios, persistence, corrections, `/api` routes. */
+  tutor?: TutorService;
   voice?: string;
   speed?: number;
   version?: string;
@@ -99,6 +103,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
         voice: options.voice,
         speed: options.speed,
         turnTimeouts: options.turnTimeouts,
+        tutor: options.tutor,
         send: (event) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
         },
@@ -139,6 +144,8 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
       session.start();
     },
   );
+
+  if (options.tutor) registerApiRoutes(app, options.tutor);
 
   const webRoot = options.webRoot;
   if (webRoot && existsSync(join(webRoot, 'index.html'))) {

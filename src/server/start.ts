@@ -8,7 +8,9 @@ import type { Config } from '../config.js';
 import { EngineRegistry, HOW_TO_PROVIDE_AN_LLM } from '../engines/registry.js';
 import { DownloadProgressBar } from '../models/progress-bar.js';
 import { VERSION } from '../version.js';
+import { SafeStore } from '../store/safe-store.js';
 import { buildApp } from './app.js';
+import { TutorService } from './tutor-service.js';
 import { isLoopback } from './security.js';
 import { type TlsFiles, readTls, selfSignedTls } from './tls.js';
 
@@ -38,6 +40,12 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
 
   const engines = new EngineRegistry({ config, logger });
   attachProgressBars(engines);
+  // Conversations, progress and vocabulary live in <dataDir>/localchat.db. If it cannot be
+  // opened, LocalChat still talks; nothing is saved until the cause is fixed.
+  const store = SafeStore.open({ dataDir: config.dataDir, logger });
+  const storeStatus = store.status();
+  if (!storeStatus.ok) logger.error(`The database cannot be used, so conversations will not be saved: ${storeStatus.message}`);
+  const tutor = new TutorService({ store, engines, logger });
   const { app, sessions } = await buildApp({
     engines,
     logger,
@@ -49,6 +57,7 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
     speed: config.speed,
     version: VERSION,
     token,
+    tutor,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -69,6 +78,7 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
     (closing ??= (async () => {
       logger.info(`shutting down (${sessions.size} open session${sessions.size === 1 ? '' : 's'})`);
       await app.close();
+      store.close();
       await engines.dispose();
     })());
   const onSignal = () => {

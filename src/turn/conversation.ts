@@ -15,7 +15,7 @@ export interface ConversationTurn {
 
 export class Conversation {
   /** Stable id, used as the LLM engine's KV-cache key. Changes on `reset()`. */
-  id = randomUUID();
+  id: string = randomUUID();
   readonly turns: ConversationTurn[] = [];
 
   constructor(public systemPrompt: string) {}

@@ -103,8 +103,20 @@ export const clientEventSchema = z.discriminatedUnion('type', [
     content_index: z.number().int().min(0),
     audio_end_ms: z.number().int().min(0),
   }),
-  /** LocalChat extension: forget the conversation and start a new one ("New chat"). */
-  z.object({ type: z.literal('localchat.conversation.reset'), event_id: eventId }),
+  /**
+   * LocalChat extension: start a new conversation ("New chat"), optionally a role-play scenario
+   * or a topic (`"today"`: the topic of the day); the tutor then opens it.
+   */
+  z.object({
+    type: z.literal('localchat.conversation.reset'),
+    event_id: eventId,
+    scenario_id: z.string().max(100).nullable().optional(),
+    topic_id: z.string().max(100).nullable().optional(),
+  }),
+  /** LocalChat extension: continue a saved conversation. */
+  z.object({ type: z.literal('localchat.conversation.resume'), event_id: eventId, conversation_id: z.string().min(1).max(100) }),
+  /** LocalChat extension: end the conversation and get its session report. */
+  z.object({ type: z.literal('localchat.session.end'), event_id: eventId }),
 ]);
 export type ClientEvent = z.infer<typeof clientEventSchema>;
 

@@ -80,10 +80,48 @@ export interface NoticeEvent {
   message: string;
 }
 
-/** The conversation was cleared (answer to `localchat.conversation.reset`). */
+/** A new conversation started (answer to `localchat.conversation.reset`). */
 export interface ConversationResetEvent {
   type: 'localchat.conversation.reset';
   event_id: string;
+  conversation_id: string;
+  scenario: { id: string; title: string; learner_goal: string; useful_phrases: string[] } | null;
+  topic: { id: string; title: string } | null;
+}
+
+/** A saved conversation was loaded (answer to `localchat.conversation.resume`). */
+export interface ConversationLoadedEvent {
+  type: 'localchat.conversation.loaded';
+  event_id: string;
+  conversation_id: string;
+  title: string | null;
+  scenario_id: string | null;
+  turns: { id: string; role: 'user' | 'assistant'; text: string; interrupted: boolean; source: string | null; correction: CorrectionPayload | null }[];
+}
+
+/** A correction card for a learner message. */
+export interface CorrectionPayload {
+  original: string;
+  corrected: string;
+  errors: { original: string; correction: string; category: string; rule: string; example: string; start: number | null; end: number | null }[];
+  diff: { type: 'same' | 'removed' | 'added'; text: string }[];
+}
+
+export interface CorrectionEvent {
+  type: 'localchat.correction';
+  event_id: string;
+  /** The learner message it corrects. */
+  item_id: string;
+  correction: CorrectionPayload;
+}
+
+/** The session report (answer to `localchat.session.end`). */
+export interface SessionReportEvent {
+  type: 'localchat.session.report';
+  event_id: string;
+  conversation_id: string;
+  /** The report (see src/tutor/report.ts SessionReport), or null when there was nothing to report. */
+  report: unknown;
 }
 
 export type LocalChatServerEvent =
@@ -92,7 +130,10 @@ export type LocalChatServerEvent =
   | VoicesEvent
   | ResponseMetricsEvent
   | NoticeEvent
-  | ConversationResetEvent;
+  | ConversationResetEvent
+  | ConversationLoadedEvent
+  | CorrectionEvent
+  | SessionReportEvent;
 
 export type ServerEvent =
   | SessionCreatedEvent

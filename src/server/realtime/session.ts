@@ -13,7 +13,10 @@ import type { EngineSet } from '../../engines/engine-set.js';
 import { DEFAULT_TUTOR_PROMPT, fallbackReply } from '../../tutor/persona.js';
 import { Conversation } from '../../turn/conversation.js';
 import { type SpokenChunk, spokenText } from '../../turn/spoken-text.js';
+import { FixedReply } from '../../turn/fixed-reply.js';
 import { type Delivery, type TurnTimeouts, runVoiceTurn } from '../../turn/voice-turn.js';
+import type { TutorService } from '../tutor-service.js';
+import { SessionTutor } from './session-tutor.js';
 import { type ClientEvent, type SessionConfigUpdate, parseClientEvent } from './client-events.js';
 import { InputAudio, type InputAudioEvent, InputAudioError, type TurnDetection } from './input-audio.js';
 import type { OutgoingEvent, ServerEvent } from './server-events.js';
@@ -49,6 +52,8 @@ export interface SessionOptions {
   speed?: number;
   /** Hang guards for engine calls (defaults in voice-turn.ts). */
   turnTimeouts?: Partial<TurnTimeouts>;
+  /** The tutor (profile, scenarios, persistence, corrections); the plain persona without it. */
+  tutor?: TutorService;
   /** Sends one event to the client (already stamped with an event_id). */
   send: (event: ServerEvent) => void;
 }
@@ -84,6 +89,7 @@ export class RealtimeSession {
   private readonly pendingTruncations = new Map<string, number>();
   private eventCounter = 0;
   private closed = false;
+  private readonly tutor: SessionTutor;
   private readonly onStatus = () => this.sendEngineStatus();
   private readonly onDownload = (progress: import('../../engines/engine-set.js').DownloadProgress) =>
     this.emit({
@@ -107,10 +113,12 @@ export class RealtimeSession {
         this.sendError('vad_error', `Speech detection failed: ${errorMessage(error)}`);
       },
     );
+    this.tutor = new SessionTutor(options.tutor, this.conversation, (event) => this.emit(event), options.logger, this.lifetime.signal);
+    this.conversation.systemPrompt = this.tutor.systemPrompt();
     this.settings = {
-      instructions: DEFAULT_TUTOR_PROMPT,
+      instructions: this.conversation.systemPrompt,
       voice,
-      speed: options.speed ?? 1,
+      speed: options.speed ?? this.tutor.voiceSpeed() ?? 1,
       modalities: ['audio'],
       maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS,
       delivery: 'streaming',
@@ -185,6 +193,7 @@ export class RealtimeSession {
         const previous = this.conversation.turns.at(-2)?.id ?? null;
         this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
         this.emit({ type: 'conversation.item.done', previous_item_id: previous, item });
+        this.tutor.userTurn(turn, 'typed');
         return;
       }
       case 'response.create': {
@@ -232,14 +241,41 @@ export class RealtimeSession {
         return;
       case 'conversation.item.truncate':
         return this.truncate(event.item_id, event.audio_end_ms, event.event_id);
-      case 'localchat.conversation.reset':
+      case 'localchat.conversation.reset': {
         this.cancelResponse('client_cancelled');
         this.options.engines.llm().release?.(this.conversation.id);
-        this.conversation.reset();
         this.inputAudio.clear();
         this.spoken.clear();
-        this.emit({ type: 'localchat.conversation.reset' });
-        this.prepareLlm();
+        const eventId = event.event_id;
+        void this.tutor.newConversation(event.scenario_id, event.topic_id).then(
+          (opening) => {
+            this.settings.instructions = this.conversation.systemPrompt;
+            this.prepareLlm();
+            // A scenario or topic: the tutor opens the scene, spoken like any reply.
+            if (opening) void this.respond({ fixedText: opening });
+          },
+          (error: unknown) => this.sendError('invalid_theme', errorMessage(error), eventId, 'scenario_id'),
+        );
+        return;
+      }
+      case 'localchat.conversation.resume': {
+        this.cancelResponse('client_cancelled');
+        this.options.engines.llm().release?.(this.conversation.id);
+        this.inputAudio.clear();
+        this.spoken.clear();
+        const eventId = event.event_id;
+        void this.tutor.resume(event.conversation_id).then(
+          () => {
+            this.settings.instructions = this.conversation.systemPrompt;
+            this.prepareLlm();
+          },
+          (error: unknown) => this.sendError('conversation_not_found', errorMessage(error), eventId, 'conversation_id'),
+        );
+        return;
+      }
+      case 'localchat.session.end':
+        this.cancelResponse('client_cancelled');
+        void this.tutor.endSession();
         return;
     }
   }
@@ -287,7 +323,7 @@ export class RealtimeSession {
 
   private finishUpdate(update: SessionConfigUpdate, _eventId?: string): void {
     if (update.instructions !== undefined && update.instructions !== this.settings.instructions) {
-      this.settings.instructions = update.instructions || DEFAULT_TUTOR_PROMPT;
+      this.settings.instructions = update.instructions || this.tutor.systemPrompt();
       this.conversation.systemPrompt = this.settings.instructions;
       this.prepareLlm();
     }
@@ -354,7 +390,7 @@ export class RealtimeSession {
     });
   }
 
-  private async respond(overrides: { instructions?: string; modalities?: ('text' | 'audio')[]; voice?: string; speed?: number }): Promise<void> {
+  private async respond(overrides: { instructions?: string; modalities?: ('text' | 'audio')[]; voice?: string; speed?: number; fixedText?: string }): Promise<void> {
     const previous = this.active;
     const controller = new AbortController();
     const { signal } = controller;
@@ -380,7 +416,7 @@ export class RealtimeSession {
       await this.transcribing;
       if (signal.aborted) return;
       const engines = this.options.engines;
-      const llm = engines.llm();
+      const llm = overrides.fixedText ? new FixedReply(overrides.fixedText) : engines.llm();
       send({
         type: 'response.created',
         response: { id: active.id, object: 'realtime.response', status: 'in_progress', output: [], conversation_id: this.conversation.id, output_modalities: modalities },
@@ -389,7 +425,7 @@ export class RealtimeSession {
       send({ type: 'response.output_item.added', response_id: active.id, output_index: 0, item });
       send({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
       send({ type: 'response.content_part.added', ...ids, part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' } });
-      if (this.lastInputFailed) {
+      if (this.lastInputFailed && !overrides.fixedText) {
         // The learner's words could not be transcribed (the failure event said so): nothing to answer.
         this.finishResponse(active, 'failed', { type: 'failed', error: { type: 'invalid_request_error', code: 'transcription_failed' } }, '');
         return;
@@ -439,10 +475,13 @@ export class RealtimeSession {
       );
 
       // History keeps what the tutor actually said (the partial reply when cancelled or failed).
+      const answered = [...this.conversation.turns].reverse().find((turn) => turn.role === 'user');
       if (result.replyText || result.status === 'completed') {
-        this.conversation.add({ id: active.itemId, role: 'assistant', text: result.replyText, interrupted: result.status !== 'completed' });
+        const turn = this.conversation.add({ id: active.itemId, role: 'assistant', text: result.replyText, interrupted: result.status !== 'completed' });
         this.applyTruncation(active.itemId);
+        this.tutor.assistantTurn(turn, { ttftMs: round(result.ttftMs), ttfaMs: round(result.ttfaMs), totalMs: round(result.totalMs) });
       }
+      if (!overrides.fixedText) void this.tutor.correctAfterReply(answered);
       if (result.status === 'failed') {
         this.options.logger.warn({ session: this.id, err: result.error }, 'LLM failed during a response');
         engines.reportFailure('llm', result.error);
@@ -506,6 +545,7 @@ export class RealtimeSession {
         if (this.closed) return;
         if (!text) throw new Error("I couldn't hear any words. Please try again a little louder, or type your message.");
         turn.text = text;
+        this.tutor.userTurn(turn, 'spoken', Math.round(seconds * 1000));
         this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: turn.id, content_index: 0, transcript: text, usage: { type: 'duration', seconds } });
         this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: { ...item, content: [{ type: 'input_audio', transcript: text }] } });
       },
@@ -592,6 +632,7 @@ export class RealtimeSession {
     this.pendingTruncations.delete(itemId);
     turn.text = spokenText(chunks.filter(Boolean), (audioEndMs / 1000) * REALTIME_SAMPLE_RATE);
     turn.interrupted = true;
+    this.tutor.truncated(turn);
   }
 
   /** Evaluates the system prompt ahead of the first turn (DESIGN.md: prompt processing dominates TTFT). */

@@ -1,0 +1,168 @@
+/**
+ * The tutor's side of one realtime session: the theme (free talk, topic, scenario), saving every
+ * turn as soon as it exists, correction cards after each reply, resuming a saved conversation, and
+ * the session report. Without a TutorService (tests, embedding) it only keeps the default persona.
+ */
+import type { Logger } from 'pino';
+import { errorMessage } from '../../core/errors.js';
+import type { Conversation, ConversationTurn } from '../../turn/conversation.js';
+import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
+import type { SessionTheme, TutorService } from '../tutor-service.js';
+import type { ConversationLoadedEvent, CorrectionPayload, OutgoingEvent } from './server-events.js';
+
+export interface TurnTimings {
+  ttftMs?: number | null;
+  ttfaMs?: number | null;
+  totalMs?: number | null;
+}
+
+export class SessionTutor {
+  theme: SessionTheme = {};
+  /** Whether the conversation has a row in the store yet (created with its first turn). */
+  private stored = false;
+  /** Learner turns already corrected (by item id). */
+  private readonly corrected = new Set<string>();
+
+  constructor(
+    private readonly tutor: TutorService | undefined,
+    private readonly conversation: Conversation,
+    private readonly emit: (event: OutgoingEvent) => void,
+    private readonly logger: Logger,
+    private readonly lifetime: AbortSignal,
+  ) {}
+
+  /** The system prompt for the current theme and profile. */
+  systemPrompt(): string {
+    return this.tutor?.systemPrompt(this.theme) ?? DEFAULT_TUTOR_PROMPT;
+  }
+
+  /** The learner's voice speed, if a profile says one. */
+  voiceSpeed(): number | undefined {
+    return this.tutor?.voiceSpeed();
+  }
+
+  /**
+   * Starts a new conversation with a theme.
+   * @returns the tutor's opening line, or null for free conversation
+   * @throws Error for an unknown scenario or topic
+   */
+  async newConversation(scenarioId?: string | null, topicId?: string | null): Promise<string | null> {
+    const theme = this.tutor ? await this.tutor.theme(scenarioId, topicId) : {};
+    this.theme = theme;
+    this.stored = false;
+    this.corrected.clear();
+    this.conversation.reset();
+    this.conversation.systemPrompt = this.systemPrompt();
+    const scenario = theme.scenario;
+    this.emit({
+      type: 'localchat.conversation.reset',
+      conversation_id: this.conversation.id,
+      scenario: scenario ? { id: scenario.id, title: scenario.title, learner_goal: scenario.learnerGoal, useful_phrases: [...scenario.usefulPhrases] } : null,
+      topic: theme.topic ? { id: theme.topic.id, title: theme.topic.title } : null,
+    });
+    return this.tutor?.opening(theme) ?? null;
+  }
+
+  /**
+   * Loads a saved conversation into this session.
+   * @throws Error when it does not exist or the database is unavailable
+   */
+  async resume(conversationId: string): Promise<void> {
+    const saved = this.tutor?.store?.store?.getConversation(conversationId);
+    if (!saved) throw new Error(`There is no saved conversation "${conversationId}" (or the database is unavailable).`);
+    this.theme = this.tutor ? await this.tutor.theme(saved.scenarioId, null).catch(() => ({})) : {};
+    this.conversation.reset();
+    this.conversation.id = saved.id;
+    this.conversation.systemPrompt = this.systemPrompt();
+    this.stored = true;
+    this.corrected.clear();
+    const turns: ConversationLoadedEvent['turns'] = [];
+    for (const turn of saved.turns) {
+      this.conversation.add({ id: turn.id, role: turn.role, text: turn.text, interrupted: turn.interrupted });
+      if (turn.correction) this.corrected.add(turn.id);
+      turns.push({
+        id: turn.id,
+        role: turn.role,
+        text: turn.text,
+        interrupted: turn.interrupted,
+        source: turn.source ?? null,
+        correction: turn.correction ? { original: turn.correction.original, corrected: turn.correction.corrected, errors: turn.correction.errors, diff: [] } : null,
+      });
+    }
+    this.emit({ type: 'localchat.conversation.loaded', conversation_id: saved.id, title: saved.title ?? null, scenario_id: saved.scenarioId ?? null, turns });
+  }
+
+  /** A learner turn exists (typed: at once; spoken: once transcribed). Saved now. */
+  userTurn(turn: ConversationTurn, source: 'typed' | 'spoken', speechMs?: number): void {
+    if (!this.tutor) return;
+    this.ensureStored(turn.text);
+    this.tutor.saveTurn({ conversationId: this.conversation.id, id: turn.id, role: 'user', text: turn.text, source, speechMs: speechMs ?? null });
+  }
+
+  /** A reply finished (completed, cancelled or failed). Saved now. */
+  assistantTurn(turn: ConversationTurn, timings: TurnTimings): void {
+    if (!this.tutor) return;
+    this.ensureStored(turn.text);
+    this.tutor.saveTurn({ conversationId: this.conversation.id, id: turn.id, role: 'assistant', text: turn.text, interrupted: turn.interrupted ?? false, ...timings });
+  }
+
+  /** A reply was cut to what the learner heard (barge-in). */
+  truncated(turn: ConversationTurn): void {
+    this.tutor?.updateTurn(this.conversation.id, turn.id, { text: turn.text, interrupted: true });
+  }
+
+  /**
+   * After a reply: a correction card for the learner turn it answered. Runs after the reply so it
+   * never competes with the spoken answer for the CPU (its TTFA stays as it was).
+   */
+  async correctAfterReply(userTurn: ConversationTurn | undefined): Promise<void> {
+    if (!this.tutor || !userTurn || userTurn.role !== 'user' || !userTurn.text || this.corrected.has(userTurn.id)) return;
+    this.corrected.add(userTurn.id);
+    const index = this.conversation.turns.indexOf(userTurn);
+    const context = index > 0 ? this.conversation.turns[index - 1]?.text : undefined;
+    try {
+      const correction = await this.tutor.correct(userTurn.text, context, this.lifetime);
+      if (!correction || this.lifetime.aborted) return;
+      const payload: CorrectionPayload = {
+        original: correction.original,
+        corrected: correction.corrected,
+        errors: correction.errors.map((error) => ({
+          original: error.original,
+          correction: error.correction,
+          category: error.category,
+          rule: error.rule,
+          example: error.example,
+          start: error.span?.[0] ?? null,
+          end: error.span?.[1] ?? null,
+        })),
+        diff: correction.diff,
+      };
+      this.emit({ type: 'localchat.correction', item_id: userTurn.id, correction: payload });
+      this.tutor.saveCorrection(this.conversation.id, userTurn.id, correction);
+    } catch (error) {
+      this.logger.info({ err: error }, 'correction failed');
+    }
+  }
+
+  /** Ends the conversation and sends its report. */
+  async endSession(): Promise<void> {
+    if (!this.tutor || !this.stored) {
+      this.emit({ type: 'localchat.session.report', conversation_id: this.conversation.id, report: null });
+      return;
+    }
+    this.tutor.store?.flush();
+    try {
+      const report = await this.tutor.report(this.conversation.id, this.lifetime);
+      this.emit({ type: 'localchat.session.report', conversation_id: this.conversation.id, report });
+    } catch (error) {
+      this.emit({ type: 'localchat.notice', level: 'error', message: `The session report could not be written: ${errorMessage(error)}` });
+    }
+  }
+
+  private ensureStored(firstText: string): void {
+    if (this.stored || !this.tutor) return;
+    this.stored = true;
+    const title = this.theme.scenario?.title ?? this.theme.topic?.title ?? (firstText.length > 60 ? `${firstText.slice(0, 57)}…` : firstText) ?? undefined;
+    this.tutor.startConversation(this.conversation.id, title || undefined, this.theme);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * `POST /v1/chat/completions`, OpenAI-compatible, through the configured LLM engine.
+ *
+ * Request: `model`, `messages` (`system` / `developer` / `user` / `assistant`; content as a string
+ * or an array of `{ type: 'text', text }` parts), `temperature`, `max_tokens` /
+ * `max_completion_tokens`, `stop` (string or up to 4 strings), `stream`, `stream_options.include_usage`,
+ * `response_format` (`text`, `json_object`, `json_schema`). Other OpenAI fields (`top_p`,
+ * `seed`, `user`, penalties...) are accepted and ignored; `n` > 1, `tools` and tool messages are
+ * refused with 400.
+ *
+ * Models (model-names.ts): `localchat-tutor` adds the tutor persona (DEFAULT_TUTOR_PROMPT as the
+ * system message unless the request has one) and passes the output through the reply filter
+ * (no markdown or reasoning blocks; not for JSON output); every other name is the plain engine
+ * with the messages as given, reported under the engine's own model id.
+ *
+ * Non-streaming: one `chat.completion` with `usage` when the engine reports token counts.
+ * Streaming: `chat.completion.chunk` SSE events (a first one with the role, one per text delta, a
+ * last one with `finish_reason`, then `usage` if `include_usage` and known), then `data: [DONE]`.
+ * The LLM is aborted when the client disconnects. A failure before any output is an error
+ * response (502 / 503); one mid-stream is an SSE `data: {"error": {...}}` event, then the end.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { isAbortError } from '../../core/errors.js';
+import type { ChatMessage, ChatRequest, LLMStreamPart, Usage } from '../../core/llm.js';
+import type { EngineSet } from '../../engines/engine-set.js';
+import { ReplyFilter } from '../../text/reply-filter.js';
+import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
+import { abortOnDisconnect, clientGone, sseData, streamFrom } from './http-streaming.js';
+import { TUTOR_MODEL, isSpeechModelName } from './model-names.js';
+import { engineFailure, fromZodError, invalidRequest, modelNotFound, openAIErrorHandler } from './openai-errors.js';
+
+export interface ChatCompletionsOptions {
+  engines: EngineSet;
+}
+
+const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+
+const Message = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: z.union([z.string(), z.array(ContentPart)]).nullish(),
+  name: z.string().optional(),
+  tool_calls: z.array(z.unknown()).nullish(),
+});
+
+const ResponseFormat = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('text') }),
+  z.looseObject({ type: z.literal('json_object') }),
+  z.looseObject({
+    type: z.literal('json_schema'),
+    json_schema: z.looseObject({
+      name: z.string().regex(/^[\w-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
+/** The request body (unknown fields are accepted and dropped). */
+export const ChatCompletionBody = z.object({
+  model: z.string().min(1),
+  messages: z.array(Message).min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  max_tokens: z.int().positive().nullish(),
+  max_completion_tokens: z.int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  response_format: ResponseFormat.nullish(),
+  n: z.int().min(1).nullish(),
+  tools: z.array(z.unknown()).nullish(),
+});
+export type ChatCompletionBody = z.infer<typeof ChatCompletionBody>;
+
+/** How one request is served: the engine request plus what to report and how to filter. */
+interface ChatPlan {
+  request: ChatRequest;
+  /** `model` in the responses. */
+  model: string;
+  /** Apply the reply filter (tutor persona, text output). */
+  filter: boolean;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+/**
+ * Turns a validated body into the engine request (see the module header for the rules).
+ * @throws OpenAIApiError 400 for what the engines cannot do (tools, images, n > 1), 404 for a speech model name
+ */
+export function planChat(body: ChatCompletionBody, engines: EngineSet): ChatPlan {
+  if (body.n !== undefined && body.n !== null && body.n !== 1) throw invalidRequest('Only n = 1 is supported.', 'n', 'unsupported_value');
+  if (body.tools && body.tools.length > 0) throw invalidRequest('Tools (function calling) are not supported by LocalChat.', 'tools', 'unsupported_parameter');
+  if (isSpeechModelName(engines, body.model)) {
+    throw modelNotFound(body.model, [engines.llm().modelId, TUTOR_MODEL], 'Chat');
+  }
+  const messages: ChatMessage[] = body.messages.map((message, index) => {
+    if (message.role === 'tool' || message.role === 'function' || (message.tool_calls && message.tool_calls.length > 0)) {
+      throw invalidRequest('Tool calls and tool messages are not supported by LocalChat.', `messages[${index}].role`, 'unsupported_value');
+    }
+    return { role: message.role === 'developer' ? 'system' : message.role, content: messageText(message.content, index) };
+  });
+  const tutor = body.model === TUTOR_MODEL;
+  if (tutor && !messages.some((message) => message.role === 'system')) messages.unshift({ role: 'system', content: DEFAULT_TUTOR_PROMPT });
+
+  const request: ChatRequest = { messages };
+  if (body.temperature !== undefined && body.temperature !== null) request.temperature = body.temperature;
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (maxTokens !== undefined && maxTokens !== null) request.maxTokens = maxTokens;
+  const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? []);
+  if (stop.some((entry) => entry.length > 0)) request.stop = stop.filter((entry) => entry.length > 0);
+  const format = body.response_format;
+  if (format?.type === 'json_schema') {
+    request.jsonSchema = { name: format.json_schema.name, schema: format.json_schema.schema ?? { type: 'object' } };
+  } else if (format?.type === 'json_object') {
+    request.jsonSchema = { name: 'json_object', schema: { type: 'object' } };
+  }
+  return {
+    request,
+    model: tutor ? TUTOR_MODEL : engines.llm().modelId,
+    filter: tutor && !request.jsonSchema,
+    stream: body.stream === true,
+    includeUsage: body.stream_options?.include_usage === true,
+  };
+}
+
+/** A message's content as text: a string, or the text parts joined by newlines. */
+function messageText(content: z.infer<typeof Message>['content'], index: number): string {
+  if (content === undefined || content === null) return '';
+  if (typeof content === 'string') return content;
+  return content
+    .map((part, partIndex) => {
+      if (part.type !== 'text' || typeof part.text !== 'string') {
+        throw invalidRequest(
+          `Only text content parts are supported; got '${part.type}'.`,
+          `messages[${index}].content[${partIndex}]`,
+          'unsupported_value',
+        );
+      }
+      return part.text;
+    })
+    .join('\n');
+}
+
+/** OpenAI's `usage` from the engine's, when both counts are known. */
+function openAIUsage(usage: Usage | undefined): { prompt_tokens: number; completion_tokens: number; total_tokens: number } | undefined {
+  if (usage?.promptTokens === undefined || usage.completionTokens === undefined) return undefined;
+  return { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens };
+}
+
+function finishReason(part: LLMStreamPart | undefined): 'stop' | 'length' {
+  return part?.type === 'finish' && part.reason === 'length' ? 'length' : 'stop';
+}
+
+/**
+ * Fastify plugin: `POST /v1/chat/completions`. Register with
+ * `app.register(chatCompletionsRoutes, { engines })`.
+ */
+export const chatCompletionsRoutes: FastifyPluginAsync<ChatCompletionsOptions> = async (app: FastifyInstance, options) => {
+  const { engines } = options;
+  app.setErrorHandler(openAIErrorHandler);
+
+  app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
+    const parsed = ChatCompletionBody.safeParse(request.body);
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const plan = planChat(parsed.data, engines);
+    const controller = abortOnDisconnect(reply);
+    const { signal } = controller;
+    const llm = engines.llm();
+    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+    const created = Math.floor(Date.now() / 1000);
+    const filter = plan.filter ? new ReplyFilter() : null;
+
+    let iterator: AsyncIterator<LLMStreamPart>;
+    let first: IteratorResult<LLMStreamPart>;
+    try {
+      iterator = llm.stream(plan.request, { signal })[Symbol.asyncIterator]();
+      first = await iterator.next();
+    } catch (error) {
+      if (signal.aborted || isAbortError(error)) return clientGone(reply);
+      engines.reportFailure('llm', error);
+      throw engineFailure(error, engines, 'llm');
+    }
+    if (signal.aborted) return clientGone(reply);
+
+    if (!plan.stream) {
+      let text = '';
+      let last: LLMStreamPart | undefined;
+      try {
+        for (let step = first; !step.done; step = await iterator.next()) {
+          last = step.value;
+          if (step.value.type === 'text-delta') text += filter ? filter.push(step.value.text) : step.value.text;
+        }
+      } catch (error) {
+        if (signal.aborted || isAbortError(error)) return clientGone(reply);
+        engines.reportFailure('llm', error);
+        throw engineFailure(error, engines, 'llm');
+      }
+      if (signal.aborted) return clientGone(reply);
+      if (filter) text += filter.flush();
+      engines.reportSuccess('llm');
+      const usage = openAIUsage(last?.type === 'finish' ? last.usage : undefined);
+      return {
+        id,
+        object: 'chat.completion',
+        created,
+        model: plan.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finishReason(last) }],
+        ...(usage ? { usage } : {}),
+      };
+    }
+
+    const chunk = (delta: { role?: 'assistant'; content?: string }, finish: 'stop' | 'length' | null) =>
+      sseData({ id, object: 'chat.completion.chunk', created, model: plan.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+
+    async function* events(): AsyncGenerator<string> {
+      let last: LLMStreamPart | undefined;
+      let settled = false;
+      try {
+        for (let step = first; !step.done; step = await iterator.next()) {
+          last = step.value;
+          if (step.value.type !== 'text-delta') continue;
+          const text = filter ? filter.push(step.value.text) : step.value.text;
+          if (text) yield chunk({ content: text }, null);
+        }
+        settled = true;
+      } catch (error) {
+        settled = true;
+        if (signal.aborted || isAbortError(error)) return;
+        engines.reportFailure('llm', error);
+        const failure = engineFailure(error, engines, 'llm');
+        request.log.warn({ err: error }, 'the LLM failed mid-stream');
+        yield sseData(failure.body());
+        return;
+      } finally {
+        // Closed early (the client went away): stop the LLM.
+        if (!settled) {
+          controller.abort();
+          await iterator.return?.();
+        }
+      }
+      if (signal.aborted) return;
+      engines.reportSuccess('llm');
+      const rest = filter?.flush();
+      if (rest) yield chunk({ content: rest }, null);
+      yield chunk({}, finishReason(last));
+      const usage = openAIUsage(last?.type === 'finish' ? last.usage : undefined);
+      if (plan.includeUsage && usage) yield sseData({ id, object: 'chat.completion.chunk', created, model: plan.model, choices: [], usage });
+      yield 'data: [DONE]\n\n';
+    }
+
+    reply
+      .code(200)
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no');
+    return reply.send(streamFrom(chunk({ role: 'assistant', content: '' }, null), events()));
+  });
+};
