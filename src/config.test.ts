@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_KEYS, configSchema, llmProvider, loadConfig } from './config.js';
+import { ENV_KEYS, configSchema, llmProvider, loadConfig, ttsProvider } from './config.js';
 import { ConfigError } from './core/errors.js';
 
 const noFile = join(tmpdir(), 'localchat-no-such-config.json');
@@ -12,7 +12,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: {}, configFile: noFile });
     expect(config.host).toBe('127.0.0.1');
     expect(config.port).toBe(8000);
-    expect(config.tts).toBe('kokoro');
+    expect(ttsProvider(config)).toBe('kokoro');
     expect(llmProvider(config)).toBe('llama-cpp');
   });
 

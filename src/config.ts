@@ -30,7 +30,12 @@ export const configSchema = z.object({
   llmApiKey: z.string().optional().describe('API key for the OpenAI-compatible server, if it needs one'),
   threads: z.coerce.number().int().min(1).max(256).optional().describe('CPU threads for llama-cpp (default: physical cores)'),
   contextSize: z.coerce.number().int().min(512).max(131072).default(4096).describe('llama-cpp context size in tokens'),
-  tts: z.enum(['kokoro', 'espeak']).default('kokoro').describe('TTS engine (eSpeak NG is the fallback while Kokoro is missing)'),
+  tts: z.enum(['kokoro', 'espeak', 'supertonic', 'openai-compatible']).optional().describe('TTS engine: kokoro (default), espeak, supertonic, or openai-compatible (when ttsBaseUrl is set); eSpeak NG is the fallback'),
+  ttsModel: z.string().optional().describe('TTS model: supertonic-2 (default for supertonic) or supertonic-3, or the model name on the TTS server (e.g. kokoro, tts-1)'),
+  ttsBaseUrl: z.string().url().optional().describe('base URL of an OpenAI-compatible /v1/audio/speech server (Kokoro-FastAPI, LocalAI, openedai-speech)'),
+  ttsApiKey: z.string().optional().describe('API key for the TTS server, if it needs one'),
+  ttsVoices: list.optional().describe('voices the TTS server offers, comma-separated (default: OpenAI\'s)'),
+  ttsSteps: z.coerce.number().int().min(1).max(50).default(5).describe('Supertonic quality: denoising steps, 1-50'),
   voice: z.string().optional().describe('default voice id'),
   speed: z.coerce.number().min(0.5).max(2).default(1).describe('default speaking speed, 0.5-2.0'),
   stt: z.enum(['whisper', 'openai-compatible', 'none']).optional().describe('speech recognition engine (default whisper; openai-compatible when sttBaseUrl is set)'),
@@ -66,6 +71,11 @@ export const ENV_KEYS: Record<ConfigKey, string> = {
   threads: 'LOCALCHAT_THREADS',
   contextSize: 'LOCALCHAT_CONTEXT_SIZE',
   tts: 'LOCALCHAT_TTS',
+  ttsModel: 'LOCALCHAT_TTS_MODEL',
+  ttsBaseUrl: 'LOCALCHAT_TTS_BASE_URL',
+  ttsApiKey: 'LOCALCHAT_TTS_API_KEY',
+  ttsVoices: 'LOCALCHAT_TTS_VOICES',
+  ttsSteps: 'LOCALCHAT_TTS_STEPS',
   voice: 'LOCALCHAT_VOICE',
   speed: 'LOCALCHAT_SPEED',
   stt: 'LOCALCHAT_STT',
@@ -138,6 +148,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError('tlsCert', 'Invalid config "tlsCert"/"tlsKey": give both a certificate and its key, or neither.');
   }
+  if (config.tts === 'openai-compatible' && !config.ttsBaseUrl) {
+    throw new ConfigError('ttsBaseUrl', 'Invalid config "ttsBaseUrl": the openai-compatible TTS needs a base URL, e.g. http://localhost:8880/v1.');
+  }
   if (config.stt === 'openai-compatible' && !config.sttBaseUrl) {
     throw new ConfigError('sttBaseUrl', 'Invalid config "sttBaseUrl": the openai-compatible STT needs a base URL, e.g. http://localhost:8001/v1.');
   }
@@ -145,6 +158,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError('llmBaseUrl', 'Invalid config "llmBaseUrl": the openai-compatible LLM needs a base URL, e.g. http://localhost:1234/v1.');
   }
   return config;
+}
+
+/** The TTS engine to use: explicit, else openai-compatible when a base URL is set, else kokoro. */
+export function ttsProvider(config: Config): 'kokoro' | 'espeak' | 'supertonic' | 'openai-compatible' {
+  return config.tts ?? (config.ttsBaseUrl ? 'openai-compatible' : 'kokoro');
 }
 
 /** The STT engine to use: explicit, else openai-compatible when a base URL is set, else whisper. */

@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, freemem, totalmem } from 'node:os';
-import { type Config, llmProvider } from '../config.js';
+import { type Config, llmProvider, ttsProvider } from '../config.js';
 import { errorMessage } from '../core/errors.js';
 import { physicalCoreCount } from '../engines/llm/threads.js';
 import { HOW_TO_PROVIDE_AN_LLM, probeEspeak, probeRemoteLlm } from '../engines/registry.js';
@@ -73,7 +73,7 @@ export async function doctor(config: Config): Promise<number> {
   } catch (error) {
     add({ level: 'fail', name: 'eSpeak NG voice', detail: errorMessage(error), fix: 'Reinstall the packages: rm -rf node_modules && npm install.' });
   }
-  if (config.tts === 'kokoro') {
+  if (ttsProvider(config) === 'kokoro') {
     const entry = kokoroEntry(config.kokoroDtype);
     add((await isInstalled(entry, config.modelsDir))
       ? { level: 'ok', name: 'Kokoro voice', detail: localPath(entry, config.modelsDir) }

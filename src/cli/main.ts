@@ -21,7 +21,12 @@ function addConfigFlags(command: Command): Command {
     .option('--llm-api-key <key>', 'API key for that server, if it needs one')
     .option('--threads <n>', 'CPU threads for the embedded LLM (default: physical cores)')
     .option('--context-size <tokens>', 'context size of the embedded LLM (default 4096)')
-    .option('--tts <engine>', 'TTS engine: kokoro | espeak')
+    .option('--tts <engine>', 'TTS engine: kokoro | espeak | supertonic | openai-compatible')
+    .option('--tts-model <id>', 'supertonic-2 | supertonic-3, or the model name on the TTS server')
+    .option('--tts-base-url <url>', 'OpenAI-compatible /v1/audio/speech server (Kokoro-FastAPI, LocalAI, openedai-speech)')
+    .option('--tts-api-key <key>', 'API key for that server, if it needs one')
+    .option('--tts-voices <ids>', 'voices that server offers, comma-separated')
+    .option('--tts-steps <n>', 'Supertonic quality: denoising steps 1-50 (default 5)')
     .option('--voice <id>', 'default voice')
     .option('--speed <x>', 'default speaking speed 0.5-2.0')
     .option('--stt <engine>', 'speech recognition: whisper | openai-compatible | none')
@@ -106,7 +111,7 @@ addConfigFlags(
     .command('say')
     .argument('<text>', 'what to say')
     .requiredOption('-o, --output <file>', 'WAV file to write')
-    .option('--engine <tts>', 'TTS engine: kokoro | espeak')
+    .option('--engine <tts>', 'TTS engine: kokoro | espeak | supertonic | openai-compatible')
     .description('speak a text into a WAV file'),
 ).action((text: string, options) =>
   run(async () => {

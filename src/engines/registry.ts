@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { type Config, llmProvider, sttProvider } from '../config.js';
+import { type Config, llmProvider, sttProvider, ttsProvider } from '../config.js';
 import type { CallOptions } from '../core/call-options.js';
 import type { EngineState, EngineStatus } from '../core/engine-status.js';
 import { EngineError, ModelLoadError, errorMessage, isAbortError } from '../core/errors.js';
@@ -17,6 +17,7 @@ import type { STT } from '../core/stt.js';
 import type { TTS } from '../core/tts.js';
 import type { StreamingVad, VadSettings } from '../core/vad.js';
 import { DEFAULT_MODEL_IDS, findCatalogEntry, kokoroEntry, parseModelReference } from '../models/catalog.js';
+import { DEFAULT_SUPERTONIC_MODEL_ID } from '../models/tts-catalog.js';
 import type { ModelDownloadProgress } from '../models/download.js';
 import { ModelManager } from '../models/model-manager.js';
 import type { DownloadProgress, EngineSet, EngineSetEvents } from './engine-set.js';
@@ -24,6 +25,8 @@ import { LlamaCppLLM } from './llm/llama-cpp.js';
 import { OpenAICompatibleLLM } from './llm/openai-compatible.js';
 import { EspeakTTSEngine } from './tts/espeak.js';
 import { KokoroTTSEngine } from './tts/kokoro.js';
+import { OpenAICompatibleTTS } from './tts/openai-compatible.js';
+import { SupertonicTTSEngine } from './tts/supertonic.js';
 import { OpenAICompatibleSTT } from './stt/openai-compatible.js';
 import { WhisperSTT } from './stt/whisper.js';
 import { createSileroVad } from './vad/silero-vad.js';
@@ -47,23 +50,57 @@ class UnavailableLLM implements LLM {
   }
 }
 
+/** The catalog id of the configured TTS model (Kokoro by dtype, Supertonic by version), or the remote model name. */
+export function ttsModelId(config: Config): string {
+  switch (ttsProvider(config)) {
+    case 'kokoro':
+      return kokoroEntry(config.kokoroDtype).id;
+    case 'supertonic':
+      return config.ttsModel ?? DEFAULT_SUPERTONIC_MODEL_ID;
+    case 'openai-compatible':
+      return config.ttsModel ?? 'tts-1';
+    case 'espeak':
+      return 'espeak-ng';
+  }
+}
+
 /**
- * Loads one TTS engine outside a server (for `localchat say`): eSpeak NG at once, Kokoro from the
- * models directory (downloading it when allowed).
- * @throws ModelLoadError / ModelDownloadError when Kokoro cannot be had
+ * Loads the configured TTS engine (downloading its model when allowed and needed): eSpeak NG at
+ * once, Kokoro or Supertonic from the models directory, or a remote `/v1/audio/speech` server.
+ * Used by the registry and by `localchat say`.
+ * @param onDownload called when a download starts
+ * @throws ModelLoadError / ModelDownloadError when the model cannot be had
  */
-export async function createTts(config: Config, models: ModelManager, signal: AbortSignal): Promise<TTS> {
-  if (config.tts === 'espeak') {
+export async function createTts(config: Config, models: ModelManager, signal: AbortSignal, onDownload?: () => void): Promise<TTS> {
+  const provider = ttsProvider(config);
+  if (provider === 'espeak') {
     const espeak = new EspeakTTSEngine();
     await espeak.prepare();
     return espeak;
   }
-  const entry = kokoroEntry(config.kokoroDtype);
-  if (!config.download && !(await models.isInstalled(entry))) {
-    throw new ModelLoadError(config.modelsDir, 'The Kokoro voice is not downloaded and downloads are off.', `Run \`localchat models pull ${entry.id}\`, or use --engine espeak.`);
+  if (provider === 'openai-compatible') {
+    return new OpenAICompatibleTTS({ baseURL: config.ttsBaseUrl!, model: ttsModelId(config), apiKey: config.ttsApiKey, ...(config.ttsVoices ? { voices: config.ttsVoices } : {}) });
   }
+  const id = ttsModelId(config);
+  const entry = provider === 'kokoro' ? kokoroEntry(config.kokoroDtype) : findCatalogEntry(id);
+  if (!entry || entry.kind !== 'tts' || (provider === 'supertonic' && !entry.id.startsWith('supertonic'))) {
+    throw new ModelLoadError(id, `"${id}" is not a known ${provider} model.`, 'Use --tts-model supertonic-2 or supertonic-3.');
+  }
+  const installed = await models.isInstalled(entry);
+  if (!installed && !config.download) {
+    throw new ModelLoadError(config.modelsDir, `The ${provider} voice (${entry.id}) is not downloaded and downloads are off.`, `Run \`localchat models pull ${entry.id}\`, or use --tts espeak.`);
+  }
+  if (!installed) onDownload?.();
   const modelDir = await models.ensure(entry, { signal });
-  return KokoroTTSEngine.load({ modelDir, dtype: config.kokoroDtype });
+  if (provider === 'kokoro') {
+    const kokoro = await KokoroTTSEngine.load({ modelDir, dtype: config.kokoroDtype, defaultVoice: config.voice?.includes('_') ? config.voice : undefined });
+    await kokoro.prepare();
+    return kokoro;
+  }
+  const version = Number(/supertonic-(\d)/.exec(entry.id)?.[1] ?? 2) as 1 | 2 | 3;
+  const supertonic = await SupertonicTTSEngine.load({ modelDir, version, steps: config.ttsSteps, catalogId: entry.id, modelId: entry.repo });
+  await supertonic.prepare();
+  return supertonic;
 }
 
 /** Lists the models of the configured OpenAI-compatible server (for `doctor`). @throws EngineError */
@@ -95,7 +132,8 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
   private llmEngine: LLM | null = null;
   private llmStatus: EngineStatus;
   private readonly espeak = new EspeakTTSEngine();
-  private kokoro: KokoroTTSEngine | null = null;
+  /** The configured voice once loaded (Kokoro, Supertonic, remote); eSpeak NG speaks until then. */
+  private primaryTts: TTS | null = null;
   private espeakReady = false;
   private ttsStatus: EngineStatus;
   private sttEngine: STT | null = null;
@@ -111,10 +149,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     const provider = llmProvider(this.config);
     const llmId = provider === 'openai-compatible' ? (this.config.llmModel ?? 'server default') : (this.config.model ?? DEFAULT_MODEL_IDS.llm);
     this.llmStatus = { kind: 'llm', provider, modelId: llmId, state: 'loading' };
-    this.ttsStatus =
-      this.config.tts === 'kokoro'
-        ? { kind: 'tts', provider: 'kokoro', modelId: kokoroEntry(this.config.kokoroDtype).id, state: 'loading' }
-        : { kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: 'loading' };
+    this.ttsStatus = { kind: 'tts', provider: ttsProvider(this.config), modelId: ttsModelId(this.config), state: 'loading' };
     const stt = sttProvider(this.config);
     this.sttStatus =
       stt === 'none'
@@ -140,11 +175,11 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
   }
 
   tts(): TTS {
-    return this.kokoro ?? this.espeak;
+    return this.primaryTts ?? this.espeak;
   }
 
   fallbackTts(): TTS | null {
-    return this.kokoro ? this.espeak : null;
+    return this.primaryTts ? this.espeak : null;
   }
 
   /** The STT if it is loaded; null until then (`status()` says why). */
@@ -169,8 +204,8 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
    */
   status(): EngineStatus[] {
     const statuses = [{ ...this.llmStatus }, { ...this.ttsStatus }, ...(this.sttStatus ? [{ ...this.sttStatus }] : [])];
-    if (this.ttsStatus.provider === 'kokoro' && !this.kokoro) {
-      statuses.push({ kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: this.espeakReady ? 'ready' : 'loading', message: 'Built-in voice, speaking until Kokoro is ready.' });
+    if (this.ttsStatus.provider !== 'espeak' && !this.primaryTts) {
+      statuses.push({ kind: 'tts', provider: 'espeak', modelId: this.espeak.modelId, state: this.espeakReady ? 'ready' : 'loading', message: 'Built-in voice, speaking until the configured voice is ready.' });
     }
     return statuses;
   }
@@ -202,7 +237,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
 
   async dispose(): Promise<void> {
     this.controller.abort();
-    await Promise.allSettled([this.llmEngine?.dispose?.(), this.kokoro?.dispose?.(), (this.sttEngine as { dispose?: () => Promise<void> } | null)?.dispose?.()]);
+    await Promise.allSettled([this.llmEngine?.dispose?.(), this.primaryTts?.dispose?.(), (this.sttEngine as { dispose?: () => Promise<void> } | null)?.dispose?.()]);
   }
 
   private unavailableReason(): string {
@@ -313,29 +348,21 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     } catch (error) {
       this.logger.error({ err: error }, 'eSpeak NG failed to load');
     }
-    if (this.config.tts === 'espeak') {
+    if (this.ttsStatus.provider === 'espeak') {
       this.setTtsStatus({ state: 'ready', message: undefined });
       return;
     }
-    const entry = kokoroEntry(this.config.kokoroDtype);
+    const name = { kokoro: 'Kokoro', supertonic: 'Supertonic', 'openai-compatible': 'The TTS server' }[this.ttsStatus.provider as 'kokoro'] ?? this.ttsStatus.provider;
     try {
-      const installed = await this.models.isInstalled(entry);
-      if (!installed && !this.config.download) {
-        throw new ModelLoadError(this.config.modelsDir, 'The Kokoro voice is not downloaded and downloads are off.', `Run \`localchat models pull ${entry.id}\`.`);
-      }
-      if (!installed) this.setTtsStatus({ state: 'downloading', progress: 0 });
-      const modelDir = await this.models.ensure(entry, { signal: this.controller.signal });
-      this.setTtsStatus({ state: 'loading', progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
-      const kokoro = await KokoroTTSEngine.load({ modelDir, dtype: this.config.kokoroDtype, defaultVoice: this.config.voice?.includes('_') ? this.config.voice : undefined });
-      await kokoro.prepare();
-      this.kokoro = kokoro;
-      this.setTtsStatus({ state: 'ready', message: undefined });
-      this.logger.info('Kokoro voice ready');
+      const tts = await createTts(this.config, this.models, this.controller.signal, () => this.setTtsStatus({ state: 'downloading', progress: 0 }));
+      this.primaryTts = tts;
+      this.setTtsStatus({ state: 'ready', message: undefined, progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
+      this.logger.info(`${name} voice ready`);
     } catch (error) {
       if (isAbortError(error)) return;
       const fix = ModelLoadError.isInstance(error) ? ` ${error.fix}` : '';
-      this.setTtsStatus({ state: 'error', message: `Kokoro is unavailable: ${errorMessage(error)}${fix} Speaking with eSpeak NG instead.`, progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
-      this.logger.warn(`Kokoro unavailable, speaking with eSpeak NG: ${errorMessage(error)}`);
+      this.setTtsStatus({ state: 'error', message: `${name} is unavailable: ${errorMessage(error)}${fix} Speaking with eSpeak NG instead.`, progress: undefined, downloadedBytes: undefined, totalBytes: undefined });
+      this.logger.warn(`${name} unavailable, speaking with eSpeak NG: ${errorMessage(error)}`);
     }
   }
 

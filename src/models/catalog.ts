@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_STT_MODEL_ID, STT_CATALOG } from './stt-catalog.js';
+import { TTS_CATALOG } from './tts-catalog.js';
 
 /** What a model is for. */
 export type ModelKind = 'llm' | 'tts' | 'stt';
@@ -150,6 +151,7 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
     license: 'Apache-2.0',
   },
   kokoroEntry(DEFAULT_KOKORO_DTYPE),
+  ...TTS_CATALOG,
   ...STT_CATALOG,
 ];
 
