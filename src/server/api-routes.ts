@@ -41,6 +41,18 @@ const wordSchema = z.object({
   turnId: z.string().max(100).nullable().optional(),
 });
 
+/**
+ * An AbortController aborted if the client goes away before the answer is sent. (The request's
+ * own 'close' fires as soon as its body is read, so it cannot tell a disconnect.)
+ */
+function abortOnDisconnect(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) controller.abort();
+  });
+  return controller;
+}
+
 function fail(reply: FastifyReply, status: number, code: string, message: string) {
   return reply.code(status).send({ error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message } });
 }
@@ -118,8 +130,7 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
   );
 
   app.post<{ Params: { id: string } }>('/api/conversations/:id/report', async (request, reply) => {
-    const controller = new AbortController();
-    request.raw.once('close', () => controller.abort());
+    const controller = abortOnDisconnect(reply);
     const report = await tutor.report(request.params.id, controller.signal);
     return report ?? fail(reply, 404, 'not_found', `No saved conversation "${request.params.id}".`);
   });
@@ -151,8 +162,7 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
   app.post('/api/vocabulary/explain', async (request, reply) => {
     const body = parse(z.object({ word: z.string().trim().min(1).max(60), sentence: z.string().max(1000).optional() }), request.body, reply);
     if (!body) return reply;
-    const controller = new AbortController();
-    request.raw.once('close', () => controller.abort());
+    const controller = abortOnDisconnect(reply);
     const explanation = await tutor.explain(body.word, body.sentence, controller.signal);
     return explanation ?? fail(reply, 502, 'explain_failed', 'The language model could not explain this word right now. Try again, or save it without a meaning.');
   });
