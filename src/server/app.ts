@@ -15,6 +15,7 @@ import { MAX_FRAME_BYTES } from './realtime/client-events.js';
 import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
 import { RealtimeSession } from './realtime/session.js';
 import { registerApiRoutes } from './api-routes.js';
+import { openAIApi } from './routes/openai-api.js';
 import { registerSecurity } from './security.js';
 import type { TutorService } from './tutor-service.js';
 import type { TlsFiles } from './tls.js';
@@ -51,6 +52,8 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
+    // On close, end keep-alive connections too (an aborted stream can leave one open).
+    forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   }) as unknown as FastifyInstance;
@@ -72,18 +75,8 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     return { status: ok ? 'ok' : 'degraded', version: options.version ?? '0.0.0', engines };
   });
 
-  app.get('/v1/models', async () => {
-    const created = Math.floor(Date.now() / 1000);
-    const llm = options.engines.llm();
-    const tts = options.engines.tts();
-    const data = [
-      { id: llm.modelId, object: 'model', created, owned_by: llm.provider },
-      { id: tts.modelId, object: 'model', created, owned_by: tts.provider },
-    ];
-    const fallback = options.engines.fallbackTts();
-    if (fallback && fallback.modelId !== tts.modelId) data.push({ id: fallback.modelId, object: 'model', created, owned_by: fallback.provider });
-    return { object: 'list', data };
-  });
+  // The OpenAI-compatible REST API: chat completions, speech, transcriptions, models.
+  await app.register(openAIApi, { engines: options.engines });
 
   app.get(
     '/v1/realtime',

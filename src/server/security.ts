@@ -108,6 +108,6 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
         .type('text/html; charset=utf-8')
         .send('<!doctype html><meta charset="utf-8"><title>LocalChat</title><p>This LocalChat needs its access token. Open the link printed in the terminal where LocalChat runs (it ends with <code>?token=…</code>).</p>');
     }
-    return forbidden(reply, 401, 'invalid_api_key', 'Missing or wrong access token: send "Authorization: Bearer <token>" (printed when LocalChat starts).');
+    return reply.code(401).send({ error: { type: 'invalid_request_error', code: 'invalid_api_key', param: null, message: 'Missing or wrong access token: send "Authorization: Bearer <token>" (printed when LocalChat starts).' } });
   });
 }

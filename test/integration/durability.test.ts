@@ -50,7 +50,7 @@ describe('durability', () => {
     for (let turn = 0; turn < 3; turn++) {
       const from = client.events.length;
       client.sendText(`Message number ${turn}.`);
-      const user = await client.waitFor('conversation.item.done', (event) => event.item.role === 'user', from);
+      const user = await client.waitFor('conversation.item.done', (event) => 'role' in event.item && event.item.role === 'user', from);
       acknowledged.push({ id: user.item.id!, text: `Message number ${turn}.` });
       const done = await client.waitFor('response.done', () => true, from);
       const item = done.response.output?.[0];
@@ -59,7 +59,7 @@ describe('durability', () => {
     // A fourth message: acknowledged, then the server dies mid-reply.
     const from = client.events.length;
     client.sendText('Message number 3.');
-    const fourth = await client.waitFor('conversation.item.done', (event) => event.item.role === 'user', from);
+    const fourth = await client.waitFor('conversation.item.done', (event) => 'role' in event.item && event.item.role === 'user', from);
     acknowledged.push({ id: fourth.item.id!, text: 'Message number 3.' });
     await client.waitFor('response.output_audio_transcript.delta', () => true, from);
     first.child.kill('SIGKILL');

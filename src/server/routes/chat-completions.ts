@@ -29,7 +29,7 @@ import { ReplyFilter } from '../../text/reply-filter.js';
 import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
 import { abortOnDisconnect, clientGone, sseData, streamFrom } from './http-streaming.js';
 import { TUTOR_MODEL, isSpeechModelName } from './model-names.js';
-import { engineFailure, fromZodError, invalidRequest, modelNotFound, openAIErrorHandler } from './openai-errors.js';
+import { engineFailure, fromZodError, invalidRequest, modelNotFound, openAIErrorHandler, requireJson } from './openai-errors.js';
 
 export interface ChatCompletionsOptions {
   engines: EngineSet;
@@ -162,8 +162,9 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatCompletionsOptions> =
   app.setErrorHandler(openAIErrorHandler);
 
   app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
+    requireJson(request.headers['content-type']);
     const parsed = ChatCompletionBody.safeParse(request.body);
-    if (!parsed.success) throw fromZodError(parsed.error);
+    if (!parsed.success) throw fromZodError(parsed.error, request.body);
     const plan = planChat(parsed.data, engines);
     const controller = abortOnDisconnect(reply);
     const { signal } = controller;

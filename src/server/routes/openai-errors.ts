@@ -67,14 +67,25 @@ export function modelNotFound(model: string, available: readonly string[], what:
 
 /**
  * The first validation issue as a 400: `param` is its path in OpenAI's notation
- * (`messages[0].content`), the message names it too.
+ * (`messages[0].content`), the message names it too; `code` is `missing_required_parameter` when
+ * the value is absent from `input` (the body validated), else `invalid_value`.
  */
-export function fromZodError(error: ZodError): OpenAIApiError {
+export function fromZodError(error: ZodError, input?: unknown): OpenAIApiError {
   const issue = error.issues[0];
   if (!issue) return invalidRequest('Invalid request body.');
   const param = formatPath(issue.path);
   const message = param ? `Invalid value for '${param}': ${issue.message}` : `Invalid request body: ${issue.message}`;
-  return invalidRequest(message, param || null, issue.code === 'invalid_type' && issue.input === undefined ? 'missing_required_parameter' : 'invalid_value');
+  const missing = issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+  return invalidRequest(message, param || null, missing ? 'missing_required_parameter' : 'invalid_value');
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** `['messages', 0, 'content']` -> `messages[0].content`. */
@@ -103,6 +114,16 @@ export function engineFailure(error: unknown, engines: EngineSet, kind: EngineSt
   }
   const retryable = EngineError.isInstance(error) && error.retryable;
   return new OpenAIApiError(502, `The ${engineName(kind)} failed: ${message}`, { code: 'engine_error', cause: error, ...(retryable ? { headers: { 'retry-after': '1' } } : {}) });
+}
+
+/**
+ * Checks that a JSON endpoint got a JSON body (Fastify would also parse `text/plain`).
+ * @throws OpenAIApiError 415 `unsupported_media_type`
+ */
+export function requireJson(contentType: string | undefined): void {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type.endsWith('+json')) return;
+  throw new OpenAIApiError(415, `Unsupported Content-Type '${type || '(none)'}': send the body as application/json.`, { code: 'unsupported_media_type' });
 }
 
 /** 503 `engine_unavailable` with a reason. */

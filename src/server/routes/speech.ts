@@ -32,7 +32,7 @@ import { type StreamAudioFormat, createStreamEncoder } from '../../audio/stream-
 import { chunkText } from '../../text/sentence-chunker.js';
 import { abortOnDisconnect, clientGone, streamFrom } from './http-streaming.js';
 import { resolveSpeechModel } from './model-names.js';
-import { engineFailure, fromZodError, invalidRequest, openAIErrorHandler } from './openai-errors.js';
+import { engineFailure, fromZodError, invalidRequest, openAIErrorHandler, requireJson } from './openai-errors.js';
 
 export interface SpeechRoutesOptions {
   engines: EngineSet;
@@ -42,6 +42,8 @@ export interface SpeechRoutesOptions {
 export const MAX_SPEECH_INPUT = 4096;
 /** Sample rate of every format the endpoint returns (OpenAI's `pcm` is 24 kHz). */
 export const SPEECH_SAMPLE_RATE = REALTIME_SAMPLE_RATE;
+/** Audio converted and encoded at a time, seconds. */
+const SLICE_SECONDS = 0.25;
 /** Silence run through the resampler at the end, so its held-back last milliseconds come out. */
 const RESAMPLER_FLUSH_SECONDS = 0.02;
 
@@ -111,8 +113,9 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
   app.setErrorHandler(openAIErrorHandler);
 
   app.post('/v1/audio/speech', async (request: FastifyRequest, reply: FastifyReply) => {
+    requireJson(request.headers['content-type']);
     const parsed = SpeechBody.safeParse(request.body);
-    if (!parsed.success) throw fromZodError(parsed.error);
+    if (!parsed.success) throw fromZodError(parsed.error, request.body);
     const body = parsed.data;
     const format = body.response_format ?? 'mp3';
     if (format === 'aac' || format === 'flac') {
@@ -124,8 +127,10 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
     const voice = resolveVoice(tts, typeof body.voice === 'object' && body.voice ? body.voice.id : (body.voice ?? undefined));
     const speed = clampSpeed(body.speed ?? 1);
 
-    const controller = abortOnDisconnect(reply);
-    const { signal } = controller;
+    const client = abortOnDisconnect(reply).signal;
+    // Engines stop when the client goes away, or when the audio stream is closed early.
+    const work = new AbortController();
+    const signal = AbortSignal.any([client, work.signal]);
     const encoder = createStreamEncoder(format as StreamAudioFormat, SPEECH_SAMPLE_RATE);
     const chunks = chunkText(body.input);
 
@@ -161,18 +166,23 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
       try {
         for (const text of chunks) {
           for await (const piece of synthesizeChunk(text)) {
-            if (signal.aborted) return;
-            let samples = piece.samples;
-            if (piece.sampleRate !== SPEECH_SAMPLE_RATE) {
-              if (resampler && resampler.fromRate !== piece.sampleRate) {
-                const tail = flushResampler();
-                if (tail.length > 0) yield tail;
+            // In slices: a long chunk's first audio goes out after one slice is converted and
+            // encoded, not the whole chunk (LAME takes ~50 ms per second of audio).
+            const slice = Math.round(piece.sampleRate * SLICE_SECONDS);
+            for (let offset = 0; offset < piece.samples.length; offset += slice) {
+              if (signal.aborted) return;
+              let samples = piece.samples.subarray(offset, offset + slice);
+              if (piece.sampleRate !== SPEECH_SAMPLE_RATE) {
+                if (resampler && resampler.fromRate !== piece.sampleRate) {
+                  const tail = flushResampler();
+                  if (tail.length > 0) yield tail;
+                }
+                resampler ??= await StreamingResampler.acquire(piece.sampleRate, SPEECH_SAMPLE_RATE);
+                samples = resampler.push(samples);
               }
-              resampler ??= await StreamingResampler.acquire(piece.sampleRate, SPEECH_SAMPLE_RATE);
-              samples = resampler.push(samples);
+              const bytes = encoder.push(samples);
+              if (bytes.length > 0) yield bytes;
             }
-            const bytes = encoder.push(samples);
-            if (bytes.length > 0) yield bytes;
           }
           if (signal.aborted) return;
         }
@@ -183,7 +193,7 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
       } finally {
         if (resampler) StreamingResampler.release(resampler);
         if (!ended) {
-          controller.abort();
+          work.abort();
           encoder.dispose();
         }
       }
@@ -194,11 +204,11 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
     try {
       first = await source.next();
     } catch (error) {
-      if (signal.aborted || isAbortError(error)) return clientGone(reply);
+      if (client.aborted) return clientGone(reply);
       engines.reportFailure('tts', error);
       throw engineFailure(error, engines, 'tts');
     }
-    if (signal.aborted) return clientGone(reply);
+    if (client.aborted) return clientGone(reply);
     reply
       .code(200)
       .header('content-type', encoder.contentType)
@@ -208,7 +218,7 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
     if (first.done) return reply.send(Buffer.alloc(0));
     const stream = streamFrom(first.value, source);
     stream.on('error', (error) => {
-      if (!signal.aborted) request.log.warn({ err: error }, 'speech synthesis failed mid-stream; the response was cut short');
+      if (!client.aborted) request.log.warn({ err: error }, 'speech synthesis failed mid-stream; the response was cut short');
     });
     return reply.send(stream);
   });

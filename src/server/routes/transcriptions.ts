@@ -95,7 +95,7 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
       }
     }
     const parsed = TranscriptionFields.safeParse(raw);
-    if (!parsed.success) throw fromZodError(parsed.error);
+    if (!parsed.success) throw fromZodError(parsed.error, raw);
     const fields = parsed.data;
     if (!file) throw invalidRequest("The 'file' field is missing: attach the audio file as 'file'.", 'file', 'missing_required_parameter');
     if (file.length === 0) throw invalidRequest('The uploaded file is empty.', 'file', 'invalid_value');
