@@ -32,6 +32,8 @@ export interface EngineSet extends EventEmitter<EngineSetEvents> {
   tts(): TTS;
   /** The TTS to retry a failed chunk with, if any. */
   fallbackTts(): TTS | null;
+  /** Every TTS engine usable now (for the UI's engine picker); `tts()` first. */
+  ttsEngines(): TTS[];
   /** The STT for spoken input if it is loaded; null otherwise (the reason is in `status()`). */
   stt(): STT | null;
   /**
@@ -78,6 +80,10 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
   }
   stt(): STT | null {
     return this.engines.stt ?? null;
+  }
+  ttsEngines(): TTS[] {
+    const fallback = this.engines.fallbackTts;
+    return fallback && fallback !== this.engines.tts ? [this.engines.tts, fallback] : [this.engines.tts];
   }
   async prepareStt(): Promise<STT | null> {
     return this.stt();

@@ -182,6 +182,10 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     return this.primaryTts ? this.espeak : null;
   }
 
+  ttsEngines(): TTS[] {
+    return this.primaryTts ? [this.primaryTts, this.espeak] : [this.espeak];
+  }
+
   /** The STT if it is loaded; null until then (`status()` says why). */
   stt(): STT | null {
     return this.sttEngine;

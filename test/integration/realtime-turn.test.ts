@@ -247,3 +247,31 @@ describe('Host and Origin checks', () => {
     expect(ids.some((id: string) => id.includes('tone'))).toBe(true);
   });
 });
+
+describe('voice engine picker', () => {
+  it('lists the usable voice engines and switches a session to another one', async () => {
+    const { EspeakTTSEngine } = await import('../../src/engines/tts/espeak.js');
+    const tone = new ToneTTS();
+    const picker = await startTestServer(new StaticEngineSet({ llm: new ScriptedLLM({ reply: 'Hello there, how are you?' }), tts: tone, fallbackTts: new EspeakTTSEngine() }));
+    const client = await TestRealtimeClient.connect(picker.wsUrl);
+    try {
+      const voices = await client.waitFor('localchat.voices');
+      expect(voices.engines.map((engine) => engine.provider)).toEqual(['tone', 'espeak']);
+      client.send({ type: 'session.update', session: { localchat: { tts: 'espeak' } } });
+      const switched = await client.waitFor('localchat.voices', (event) => event.provider === 'espeak');
+      expect(switched.voices.some((voice) => voice.id === switched.default_voice)).toBe(true);
+      const updated = await client.waitFor('session.updated');
+      expect(updated.session).toMatchObject({ audio: { output: { voice: switched.default_voice } } });
+      client.sendText('hi');
+      await client.waitFor('response.done');
+      expect(tone.calls).toHaveLength(0);
+      expect(client.ofType('response.output_audio.delta').length).toBeGreaterThan(0);
+      client.send({ type: 'session.update', event_id: 'bad', session: { localchat: { tts: 'nope' } } });
+      const error = await client.waitFor('error', (event) => event.error.code === 'invalid_tts');
+      expect(error.error.message).toMatch(/tone, espeak/);
+    } finally {
+      await client.close();
+      await picker.stop();
+    }
+  });
+});

@@ -54,6 +54,8 @@ export const sessionConfigSchema = z.object({
     .object({
       /** `streaming`: speak each chunk as soon as it is ready; `whole_reply`: all text first, then audio. */
       delivery: z.enum(['streaming', 'whole_reply']).optional(),
+      /** The voice engine to speak with (a provider from `localchat.voices`), or `auto`: the best one ready. */
+      tts: z.string().min(1).max(40).optional(),
     })
     .optional(),
 });

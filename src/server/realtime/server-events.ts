@@ -55,9 +55,12 @@ export interface DownloadProgressEvent {
 export interface VoicesEvent {
   type: 'localchat.voices';
   event_id: string;
+  /** The voice engine this session speaks with. */
   provider: string;
   default_voice: string;
   voices: Voice[];
+  /** Every voice engine usable now, for the engine picker (`session.localchat.tts`). */
+  engines: { provider: string; model_id: string }[];
 }
 
 /** Timings of one response, in ms from the moment the user's turn ended. */

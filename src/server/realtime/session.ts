@@ -40,6 +40,8 @@ export interface SessionSettings {
   modalities: ('text' | 'audio')[];
   maxOutputTokens: number | 'inf';
   delivery: Delivery;
+  /** The voice engine chosen by the client (`auto`: the registry's best). */
+  ttsChoice: string;
   /** Language hint for STT (ISO 639-1), or undefined for the model's default. */
   transcriptionLanguage?: string;
 }
@@ -122,6 +124,7 @@ export class RealtimeSession {
       modalities: ['audio'],
       maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS,
       delivery: 'streaming',
+      ttsChoice: 'auto',
     };
   }
 
@@ -281,8 +284,20 @@ export class RealtimeSession {
   }
 
   private updateSession(update: SessionConfigUpdate, eventId?: string): void {
+    const engineChoice = update.localchat?.tts;
+    if (engineChoice !== undefined && engineChoice !== 'auto' && !this.options.engines.ttsEngines().some((engine) => engine.provider === engineChoice)) {
+      this.sendError('invalid_tts', `The voice engine "${engineChoice}" is not available. Available: ${this.options.engines.ttsEngines().map((engine) => engine.provider).join(', ')}.`, eventId, 'session.localchat.tts');
+      return;
+    }
+    if (engineChoice !== undefined && engineChoice !== this.settings.ttsChoice) {
+      this.settings.ttsChoice = engineChoice;
+      const tts = this.tts();
+      if (!tts.voices().some((v) => v.id === this.settings.voice)) this.settings.voice = tts.defaultVoice;
+      this.lastTtsProvider = tts.provider;
+      this.sendVoices();
+    }
     const voice = update.audio?.output?.voice;
-    if (voice !== undefined && !this.options.engines.tts().voices().some((v) => v.id === voice)) {
+    if (voice !== undefined && !this.tts().voices().some((v) => v.id === voice)) {
       this.sendError('invalid_voice', `Unknown voice "${voice}". Pick one of the voices in localchat.voices.`, eventId, 'session.audio.output.voice');
       return;
     }
@@ -443,7 +458,7 @@ export class RealtimeSession {
       const result = await runVoiceTurn(
         {
           llm,
-          tts: withAudio ? engines.tts() : null,
+          tts: withAudio ? this.tts() : null,
           fallbackTts: engines.fallbackTts(),
           request,
           voice: overrides.voice ?? this.settings.voice,
@@ -645,15 +660,27 @@ export class RealtimeSession {
     });
   }
 
+  /** The TTS this session speaks with: the client's choice when it is usable, else the best one. */
+  private tts() {
+    const choice = this.settings.ttsChoice;
+    return (choice !== 'auto' && this.options.engines.ttsEngines().find((engine) => engine.provider === choice)) || this.options.engines.tts();
+  }
+
   private sendVoices(): void {
-    const tts = this.options.engines.tts();
-    this.emit({ type: 'localchat.voices', provider: tts.provider, default_voice: tts.defaultVoice, voices: tts.voices() });
+    const tts = this.tts();
+    this.emit({
+      type: 'localchat.voices',
+      provider: tts.provider,
+      default_voice: tts.defaultVoice,
+      voices: tts.voices(),
+      engines: this.options.engines.ttsEngines().map((engine) => ({ provider: engine.provider, model_id: engine.modelId })),
+    });
   }
 
   private lastTtsProvider = '';
   private sendEngineStatus(): void {
     this.emit({ type: 'localchat.engine.status', engines: this.options.engines.status() });
-    const tts = this.options.engines.tts();
+    const tts = this.tts();
     if (tts.provider !== this.lastTtsProvider) {
       // The active voice engine changed (e.g. Kokoro finished downloading): new voices.
       if (this.lastTtsProvider) {
