@@ -15,6 +15,7 @@ import { StoreError } from '../store/store-error.js';
 import type { Store } from '../store/store.js';
 import { CEFR_LEVELS, CORRECTION_STYLES } from '../tutor/profile.js';
 import { TOPICS } from '../tutor/topics.js';
+import { abortOnDisconnect } from './routes/http-streaming.js';
 import type { TutorService } from './tutor-service.js';
 
 /** Largest backup accepted for import, bytes. */
@@ -40,18 +41,6 @@ const wordSchema = z.object({
   conversationId: z.string().max(100).nullable().optional(),
   turnId: z.string().max(100).nullable().optional(),
 });
-
-/**
- * An AbortController aborted if the client goes away before the answer is sent. (The request's
- * own 'close' fires as soon as its body is read, so it cannot tell a disconnect.)
- */
-function abortOnDisconnect(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableEnded) controller.abort();
-  });
-  return controller;
-}
 
 function fail(reply: FastifyReply, status: number, code: string, message: string) {
   return reply.code(status).send({ error: { type: status >= 500 ? 'server_error' : 'invalid_request_error', code, message } });
