@@ -185,41 +185,42 @@ function decodeWavInto(bytes: Uint8Array, collector: MonoCollector): string {
 
 async function decodeMp3(bytes: Uint8Array, collector: MonoCollector): Promise<string> {
   const { MPEGDecoder } = await import('mpg123-decoder');
-  const decoder = new MPEGDecoder();
-  await decoder.ready;
-  try {
-    for (let offset = 0; offset < bytes.length; offset += SLICE_BYTES) {
-      const result = decoder.decode(bytes.subarray(offset, offset + SLICE_BYTES));
-      collector.addFloat(result.channelData, result.samplesDecoded, result.sampleRate);
-      await nextTurn();
-    }
-  } finally {
-    decoder.free();
-  }
+  await decodeInSlices(new MPEGDecoder(), bytes, collector);
   return 'mp3';
 }
 
 async function decodeFlac(bytes: Uint8Array, collector: MonoCollector): Promise<string> {
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
-  const decoder = new FLACDecoder();
-  await decoder.ready;
-  try {
-    for (let offset = 0; offset < bytes.length; offset += SLICE_BYTES) {
-      const result = await decoder.decode(bytes.subarray(offset, offset + SLICE_BYTES));
-      collector.addFloat(result.channelData, result.samplesDecoded, result.sampleRate);
-      await nextTurn();
-    }
-    const rest = await decoder.flush();
-    collector.addFloat(rest.channelData, rest.samplesDecoded, rest.sampleRate);
-  } finally {
-    decoder.free();
-  }
+  await decodeInSlices(new FLACDecoder(), bytes, collector);
   return 'flac';
 }
 
 async function decodeOggVorbis(bytes: Uint8Array, collector: MonoCollector): Promise<string> {
   const { OggVorbisDecoder } = await import('@wasm-audio-decoders/ogg-vorbis');
-  const decoder = new OggVorbisDecoder();
+  await decodeInSlices(new OggVorbisDecoder(), bytes, collector);
+  return 'vorbis';
+}
+
+/** A block of audio from one of the WebAssembly decoders. */
+interface DecodedBlock {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+}
+
+/** What `decodeInSlices` needs of a streaming decoder (mpg123-decoder has no `flush`). */
+interface SliceDecoder {
+  ready: Promise<void>;
+  decode(bytes: Uint8Array): DecodedBlock | Promise<DecodedBlock>;
+  flush?(): Promise<DecodedBlock>;
+  free(): void;
+}
+
+/**
+ * Feeds `bytes` to `decoder` in `SLICE_BYTES` slices (the event loop gets a turn after each),
+ * then flushes it when it can, adding every block to `collector`; frees the decoder after.
+ */
+async function decodeInSlices(decoder: SliceDecoder, bytes: Uint8Array, collector: MonoCollector): Promise<void> {
   await decoder.ready;
   try {
     for (let offset = 0; offset < bytes.length; offset += SLICE_BYTES) {
@@ -227,12 +228,13 @@ async function decodeOggVorbis(bytes: Uint8Array, collector: MonoCollector): Pro
       collector.addFloat(result.channelData, result.samplesDecoded, result.sampleRate);
       await nextTurn();
     }
-    const rest = await decoder.flush();
-    collector.addFloat(rest.channelData, rest.samplesDecoded, rest.sampleRate);
+    if (decoder.flush) {
+      const rest = await decoder.flush();
+      collector.addFloat(rest.channelData, rest.samplesDecoded, rest.sampleRate);
+    }
   } finally {
     decoder.free();
   }
-  return 'vorbis';
 }
 
 /** The codec of an Ogg stream, from the identification header in its first page. */

@@ -17,17 +17,16 @@ import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/
 import type { CallOptions } from '../../core/call-options.js';
 import { EngineError, errorMessage } from '../../core/errors.js';
 import type { ChatRequest, LLM, LLMStreamPart, Usage } from '../../core/llm.js';
+import { type OpenAIClientOptions, createOpenAIClient, toEngineError } from '../openai-client-errors.js';
 
 const ENGINE = 'openai-compatible';
 
 /** Options of {@link OpenAICompatibleLLM}. */
-export interface OpenAICompatibleLLMOptions {
+export interface OpenAICompatibleLLMOptions extends OpenAIClientOptions {
   /** Base URL including `/v1`, e.g. `http://localhost:1234/v1` (LM Studio) or `http://localhost:11434/v1` (Ollama). */
   baseURL: string;
   /** Model name as the server knows it (`GET /v1/models` lists them). */
   model: string;
-  /** Bearer token. Default `'not-needed'` (local servers ignore it; the client requires one). */
-  apiKey?: string;
   /**
    * Context size the server runs the model with, in tokens; the turn keeps history within it.
    * Not discoverable through the OpenAI API. Default 4096.
@@ -48,8 +47,6 @@ export interface OpenAICompatibleLLMOptions {
   maxRetries?: number;
   /** Ask for token usage in the last chunk (`stream_options.include_usage`). Default true. */
   includeUsage?: boolean;
-  /** Extra HTTP headers on every request. */
-  headers?: Record<string, string>;
 }
 
 /**
@@ -71,13 +68,7 @@ export class OpenAICompatibleLLM implements LLM {
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.includeUsage = options.includeUsage ?? true;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-    this.client = new OpenAI({
-      baseURL: this.baseURL,
-      apiKey: options.apiKey ?? 'not-needed',
-      timeout: options.timeoutMs ?? 120_000,
-      maxRetries: options.maxRetries ?? 0,
-      ...(options.headers ? { defaultHeaders: options.headers } : {}),
-    });
+    this.client = createOpenAIClient(this.baseURL, options, 120_000);
   }
 
   /**
@@ -193,55 +184,18 @@ export class OpenAICompatibleLLM implements LLM {
     }
   }
 
-  /** An EngineError that says what to check. */
+  /** An EngineError that says what to check; outside the client's own errors, mid-stream is a broken stream. */
   private toEngineError(error: unknown, context: { midStream?: boolean } = {}): EngineError {
     const server = `the LLM server at ${this.baseURL}`;
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new EngineError(ENGINE, `Timed out waiting for ${server}: is the model still loading?`, {
-        cause: error, retryable: true, code: 'timeout',
-      });
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      const reason = connectionFailureReason(error);
-      return new EngineError(ENGINE, `Could not reach ${server} (${reason}): is LM Studio/Ollama running?`, {
-        cause: error, retryable: true, code: 'connection_failed',
-      });
-    }
-    if (error instanceof OpenAI.APIError) {
-      const status = error.status;
-      const hint =
-        status === 401 || status === 403
-          ? ' Check the API key.'
-          : status === 404
-            ? ` Is the model "${this.modelId}" available there (GET /v1/models), and does the URL end in /v1?`
-            : '';
-      const retryable = status !== undefined && (status === 408 || status === 409 || status === 429 || status >= 500);
-      const answered = status !== undefined ? `answered HTTP ${status}` : 'reported an error';
-      return new EngineError(ENGINE, `${capitalize(server)} ${answered}: ${error.message}.${hint}`, {
-        cause: error, retryable, code: status !== undefined ? `http_${status}` : 'server_error',
-      });
-    }
-    if (context.midStream) {
+    if (context.midStream && !(error instanceof OpenAI.APIError)) {
       return new EngineError(ENGINE, `The stream from ${server} broke off: ${errorMessage(error)}`, {
         cause: error, retryable: true, code: 'stream_interrupted',
       });
     }
-    return new EngineError(ENGINE, `Request to ${server} failed: ${errorMessage(error)}`, { cause: error });
+    return toEngineError(ENGINE, error, {
+      server,
+      unreachable: 'is LM Studio/Ollama running?',
+      statusHints: { 404: `Is the model "${this.modelId}" available there (GET /v1/models), and does the URL end in /v1?` },
+    });
   }
-}
-
-/** The innermost cause's code (ECONNREFUSED, ENOTFOUND, ...) or message: "fetch failed" says nothing. */
-function connectionFailureReason(error: unknown): string {
-  let current: unknown = error;
-  let reason = errorMessage(error);
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    reason = typeof code === 'string' ? code : current.message;
-    current = current.cause;
-  }
-  return reason;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

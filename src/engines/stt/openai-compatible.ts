@@ -21,8 +21,9 @@ import { resample } from '../../audio/resample.js';
 import { encodeWav } from '../../audio/wav.js';
 import type { AudioChunk } from '../../core/audio.js';
 import type { CallOptions } from '../../core/call-options.js';
-import { EngineError, errorMessage } from '../../core/errors.js';
+import type { EngineError } from '../../core/errors.js';
 import type { STT, Transcript } from '../../core/stt.js';
+import { type OpenAIClientOptions, createOpenAIClient, toEngineError } from '../openai-client-errors.js';
 import { abortError, throwIfAborted } from './abort.js';
 
 const ENGINE = 'openai-compatible';
@@ -31,7 +32,7 @@ const ENGINE = 'openai-compatible';
 export const UPLOAD_SAMPLE_RATE = 16_000;
 
 /** Options of {@link OpenAICompatibleSTT}. */
-export interface OpenAICompatibleSTTOptions {
+export interface OpenAICompatibleSTTOptions extends OpenAIClientOptions {
   /**
    * Base URL including `/v1`, e.g. `http://localhost:8000/v1` (speaches), `http://localhost:8080/v1`
    * (LocalAI, whisper.cpp server) or `https://api.openai.com/v1`.
@@ -39,8 +40,6 @@ export interface OpenAICompatibleSTTOptions {
   baseURL: string;
   /** Model name as the server knows it, e.g. `whisper-1` (OpenAI) or `Systran/faster-whisper-small.en` (speaches). */
   model: string;
-  /** Bearer token. Default `'not-needed'` (local servers ignore it; the client requires one). */
-  apiKey?: string;
   /**
    * Language of speech when a call names none, ISO 639-1 (`en`); sent as the form's `language`
    * field. Default `en` (LocalChat's learners speak English); `null` sends none (the server detects).
@@ -48,10 +47,6 @@ export interface OpenAICompatibleSTTOptions {
   language?: string | null;
   /** Time allowed for the whole request, in ms. Default 60 000 (a CPU server may load the model first). */
   timeoutMs?: number;
-  /** Retries on connection errors, 408/409/429/5xx. Default 0: the caller decides, and a learner is waiting. */
-  maxRetries?: number;
-  /** Extra HTTP headers on every request. */
-  headers?: Record<string, string>;
 }
 
 /** {@link STT} over an OpenAI-compatible `/v1/audio/transcriptions` server. */
@@ -66,13 +61,7 @@ export class OpenAICompatibleSTT implements STT {
     this.modelId = options.model;
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.defaultLanguage = options.language === undefined ? 'en' : options.language;
-    this.#client = new OpenAI({
-      baseURL: this.baseURL,
-      apiKey: options.apiKey ?? 'not-needed',
-      timeout: options.timeoutMs ?? 60_000,
-      maxRetries: options.maxRetries ?? 0,
-      ...(options.headers ? { defaultHeaders: options.headers } : {}),
-    });
+    this.#client = createOpenAIClient(this.baseURL, options, 60_000);
   }
 
   /**
@@ -107,47 +96,10 @@ export class OpenAICompatibleSTT implements STT {
 
   /** An EngineError that says what to check. */
   #toEngineError(error: unknown): EngineError {
-    const server = `the speech recognition server at ${this.baseURL}`;
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new EngineError(ENGINE, `Timed out waiting for ${server}: is the model still loading?`, {
-        cause: error, retryable: true, code: 'timeout',
-      });
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new EngineError(ENGINE, `Could not reach ${server} (${connectionFailureReason(error)}): is it running?`, {
-        cause: error, retryable: true, code: 'connection_failed',
-      });
-    }
-    if (error instanceof OpenAI.APIError) {
-      const status = error.status;
-      const hint =
-        status === 401 || status === 403
-          ? ' Check the API key.'
-          : status === 404
-            ? ` Does the server offer /audio/transcriptions and the model "${this.modelId}", and does the URL end in /v1?`
-            : '';
-      const retryable = status !== undefined && (status === 408 || status === 409 || status === 429 || status >= 500);
-      const answered = status !== undefined ? `answered HTTP ${status}` : 'reported an error';
-      return new EngineError(ENGINE, `${capitalize(server)} ${answered}: ${error.message}.${hint}`, {
-        cause: error, retryable, code: status !== undefined ? `http_${status}` : 'server_error',
-      });
-    }
-    return new EngineError(ENGINE, `Request to ${server} failed: ${errorMessage(error)}`, { cause: error });
+    return toEngineError(ENGINE, error, {
+      server: `the speech recognition server at ${this.baseURL}`,
+      unreachable: 'is it running?',
+      statusHints: { 404: `Does the server offer /audio/transcriptions and the model "${this.modelId}", and does the URL end in /v1?` },
+    });
   }
-}
-
-/** The innermost cause's code (ECONNREFUSED, ENOTFOUND, ...) or message: "fetch failed" says nothing. */
-function connectionFailureReason(error: unknown): string {
-  let current: unknown = error;
-  let reason = errorMessage(error);
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    reason = typeof code === 'string' ? code : current.message;
-    current = current.cause;
-  }
-  return reason;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

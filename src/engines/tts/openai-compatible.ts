@@ -20,12 +20,13 @@
  * const tts = new OpenAICompatibleTTS({ baseURL: 'http://localhost:8880/v1', model: 'kokoro', voices: KOKORO_FASTAPI_VOICES });
  * for await (const chunk of tts.synthesize('Nice to meet you.', { signal, voice: 'af_heart' })) play(chunk);
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 
 import { decodeWav } from '../../audio/wav.js';
 import type { AudioChunk } from '../../core/audio.js';
 import { EngineError, errorMessage } from '../../core/errors.js';
 import { MAX_SPEED, MIN_SPEED, type SynthesizeOptions, type TTS, type Voice } from '../../core/tts.js';
+import { type OpenAIClientOptions, capitalize, connectionFailureReason, createOpenAIClient, toEngineError } from '../openai-client-errors.js';
 
 const ENGINE = 'openai-compatible';
 
@@ -54,7 +55,7 @@ export const KOKORO_FASTAPI_VOICES = [
 export type SpeechResponseFormat = 'pcm' | 'wav';
 
 /** Options of {@link OpenAICompatibleTTS}. */
-export interface OpenAICompatibleTTSOptions {
+export interface OpenAICompatibleTTSOptions extends OpenAIClientOptions {
   /**
    * Base URL including `/v1`, e.g. `http://localhost:8880/v1` (Kokoro-FastAPI),
    * `http://localhost:8080/v1` (LocalAI), `http://localhost:8000/v1` (openedai-speech) or
@@ -63,8 +64,6 @@ export interface OpenAICompatibleTTSOptions {
   baseURL: string;
   /** Model name as the server knows it, e.g. `gpt-4o-mini-tts` or `tts-1` (OpenAI), `kokoro` (Kokoro-FastAPI). */
   model: string;
-  /** Bearer token. Default `'not-needed'` (local servers ignore it; the client requires one). */
-  apiKey?: string;
   /**
    * The voices to offer (`voices()`), as ids or full `Voice`s. Default `OPENAI_TTS_VOICES`; use
    * `KOKORO_FASTAPI_VOICES` for Kokoro-FastAPI. A call may still name a voice not listed: the
@@ -83,10 +82,6 @@ export interface OpenAICompatibleTTSOptions {
   chunkMs?: number;
   /** Time allowed until the response headers arrive, ms. Default 60 000 (a CPU server may load the model first). */
   timeoutMs?: number;
-  /** Retries on connection errors, 408/409/429/5xx. Default 0: the caller decides, and a learner is waiting. */
-  maxRetries?: number;
-  /** Extra HTTP headers on every request. */
-  headers?: Record<string, string>;
 }
 
 /** {@link TTS} over an OpenAI-compatible `/v1/audio/speech` server. */
@@ -113,13 +108,7 @@ export class OpenAICompatibleTTS implements TTS {
       typeof voice === 'string' ? voiceFromId(voice, language) : { ...voice },
     );
     this.defaultVoice = options.defaultVoice ?? this.#voices[0]?.id ?? 'alloy';
-    this.#client = new OpenAI({
-      baseURL: this.baseURL,
-      apiKey: options.apiKey ?? 'not-needed',
-      timeout: options.timeoutMs ?? 60_000,
-      maxRetries: options.maxRetries ?? 0,
-      ...(options.headers ? { defaultHeaders: options.headers } : {}),
-    });
+    this.#client = createOpenAIClient(this.baseURL, options, 60_000);
   }
 
   voices(): Voice[] {
@@ -207,34 +196,16 @@ export class OpenAICompatibleTTS implements TTS {
 
   /** An EngineError that says what to check. */
   #toEngineError(error: unknown, voice: string): EngineError {
-    const server = this.#server();
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new EngineError(ENGINE, `Timed out waiting for ${server}: is the model still loading?`, {
-        cause: error, retryable: true, code: 'timeout',
-      });
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new EngineError(ENGINE, `Could not reach ${server} (${connectionFailureReason(error)}): is it running, and is the URL right?`, {
-        cause: error, retryable: true, code: 'connection_failed',
-      });
-    }
-    if (error instanceof OpenAI.APIError) {
-      const status = error.status;
-      const hint =
-        status === 401 || status === 403
-          ? ' Check the API key.'
-          : status === 404
-            ? ` Does the server offer /audio/speech and the model "${this.modelId}", and does the URL end in /v1?`
-            : status === 400 || status === 422
-              ? ` Check that the server knows the model "${this.modelId}" and the voice "${voice}", and accepts response_format "${this.responseFormat}".`
-              : '';
-      const retryable = status !== undefined && (status === 408 || status === 409 || status === 429 || status >= 500);
-      const answered = status !== undefined ? `answered HTTP ${status}` : 'reported an error';
-      return new EngineError(ENGINE, `${capitalize(server)} ${answered}: ${error.message}.${hint}`, {
-        cause: error, retryable, code: status !== undefined ? `http_${status}` : 'server_error',
-      });
-    }
-    return new EngineError(ENGINE, `Request to ${server} failed: ${errorMessage(error)}`, { cause: error });
+    const invalid = `Check that the server knows the model "${this.modelId}" and the voice "${voice}", and accepts response_format "${this.responseFormat}".`;
+    return toEngineError(ENGINE, error, {
+      server: this.#server(),
+      unreachable: 'is it running, and is the URL right?',
+      statusHints: {
+        404: `Does the server offer /audio/speech and the model "${this.modelId}", and does the URL end in /v1?`,
+        400: invalid,
+        422: invalid,
+      },
+    });
   }
 }
 
@@ -393,20 +364,4 @@ function pcm16ToMono(bytes: Buffer, offset: number, frames: number, channels: nu
     }
   }
   return samples;
-}
-
-/** The innermost cause's code (ECONNREFUSED, ENOTFOUND, ...) or message: "fetch failed" says nothing. */
-function connectionFailureReason(error: unknown): string {
-  let current: unknown = error;
-  let reason = errorMessage(error);
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    reason = typeof code === 'string' ? code : current.message;
-    current = current.cause;
-  }
-  return reason;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
