@@ -10,7 +10,7 @@
  * plugin copies the model and the runtime's WASM files from node_modules into `dist/web/vad/`
  * (and serves them from there in dev), so nothing is fetched from a CDN.
  *
- * Dev: `npx vite --config web/vite.config.ts` proxies `/v1` (the realtime WebSocket included) to
+ * Dev: `npx vite --config web/vite.config.ts` proxies `/v1` (the realtime WebSocket included) and `/api` to
  * the LocalChat server at LOCALCHAT_DEV_TARGET (default http://127.0.0.1:8000).
  */
 import { createReadStream, readFileSync } from 'node:fs';
@@ -86,6 +86,7 @@ export default defineConfig({
     proxy: {
       '/v1': { target: devTarget, ws: true, changeOrigin: true },
       '/health': { target: devTarget, changeOrigin: true },
+      '/api': { target: devTarget, changeOrigin: true },
     },
   },
 });

@@ -25,7 +25,7 @@ async function startServer(dataDir: string, baseURL: string): Promise<{ child: C
   children.push(child);
   let output = '';
   const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 90_000);
     child.stdout!.on('data', (data: Buffer) => {
       output += data.toString();
       const match = /open http:\/\/localhost:(\d+)/.exec(output);
@@ -73,5 +73,5 @@ describe('durability', () => {
     for (const turn of acknowledged) {
       expect(saved.turns.find((candidate) => candidate.id === turn.id)?.text, turn.text).toBe(turn.text);
     }
-  });
+  }, 180_000);
 });

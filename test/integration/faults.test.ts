@@ -105,7 +105,7 @@ describe('faults', () => {
     });
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 90_000);
       child.stdout.on('data', (data: Buffer) => {
         output += data.toString();
         const match = /open (http:\/\/[^\s"]+)/.exec(output);
@@ -129,5 +129,5 @@ describe('faults', () => {
     await closed;
     expect(performance.now() - sentAt).toBeLessThan(5000);
     expect(output).toMatch(/shutting down \(1 open session\)/);
-  });
+  }, 120_000);
 });

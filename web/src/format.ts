@@ -48,3 +48,32 @@ export function languageName(tag: string): string {
     return tag;
   }
 }
+
+const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
+const dateFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+
+/** When something happened, briefly: `14:05`, `Yesterday`, `Mon 3 Mar`, `3 Mar 2024`. */
+export function formatWhen(ms: number, now = Date.now()): string {
+  const date = new Date(ms);
+  const today = new Date(now);
+  const startOfToday = new Date(today.getFullYear(), today.getMonth(), today.getDate()).getTime();
+  if (ms >= startOfToday) return timeFormat.format(date);
+  if (ms >= startOfToday - 86_400_000) return 'Yesterday';
+  if (date.getFullYear() === today.getFullYear()) return dayFormat.format(date);
+  return dateFormat.format(date);
+}
+
+/** A short date for chart labels: `3 Mar`. */
+export function formatShortDate(ms: number): string {
+  return new Date(ms).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+}
+
+/** Speaking time: `45 s`, `3 min 05 s`, `1 h 02 min`. */
+export function formatSpeakingTime(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${String(seconds % 60).padStart(2, '0')} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}

@@ -253,6 +253,12 @@ export class RealtimeSession {
         void this.tutor.newConversation(event.scenario_id, event.topic_id).then(
           (opening) => {
             this.settings.instructions = this.conversation.systemPrompt;
+            // The profile may have changed since the session opened: its voice speed applies now.
+            const speed = this.tutor.voiceSpeed();
+            if (speed !== undefined && speed !== this.settings.speed) {
+              this.settings.speed = speed;
+              this.emit({ type: 'session.updated', session: this.describeSession() });
+            }
             this.prepareLlm();
             // A scenario or topic: the tutor opens the scene, spoken like any reply.
             if (opening) void this.respond({ fixedText: opening });

@@ -19,6 +19,8 @@ const speechNote = "In Chrome, speech recognition runs on Google's servers: what
 
 export interface ComposerHandle {
   focus(): void;
+  /** Puts text in the box (after what is there) and focuses it. */
+  insert(text: string): void;
 }
 
 interface ComposerProps {
@@ -42,7 +44,22 @@ export function Composer({ connected, responding, mode, webSpeech, onSend, onSto
   /** What the box held when listening started; recognised speech is appended to it. */
   const speechPrefix = useRef('');
 
-  useImperativeHandle(ref, () => ({ focus: () => textarea.current?.focus() }), []);
+  useImperativeHandle(
+    ref,
+    () => ({
+      focus: () => textarea.current?.focus(),
+      insert: (addition: string) => {
+        setText((previous) => joinText(previous, addition));
+        requestAnimationFrame(() => {
+          const element = textarea.current;
+          if (!element) return;
+          element.focus();
+          element.setSelectionRange(element.value.length, element.value.length);
+        });
+      },
+    }),
+    [],
+  );
 
   const speech = useSpeechRecognition({
     lang: 'en-US',

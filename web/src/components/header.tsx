@@ -4,8 +4,12 @@
  */
 import type { ConnectionStatus } from '../realtime/client.js';
 import type { EngineStatus } from '../session/state.js';
+import type { ReactNode } from 'react';
 import type { DownloadProgressEvent } from '../../../src/server/realtime/server-events.js';
-import { LogoMark, MoonIcon, NewChatIcon, SettingsIcon, SunIcon } from './icons.js';
+import { VIEWS, viewHref, type View } from '../navigation.js';
+import { BookIcon, ChartIcon, ChatIcon, LogoMark, MenuIcon, MoonIcon, NewChatIcon, SettingsIcon, SunIcon } from './icons.js';
+
+const viewIcons: Record<View, typeof ChatIcon> = { chat: ChatIcon, vocabulary: BookIcon, progress: ChartIcon };
 
 const connectionLabels: Record<ConnectionStatus, string> = {
   connecting: 'Connecting…',
@@ -41,13 +45,34 @@ interface HeaderProps {
   canStartNewChat: boolean;
   settingsOpen: boolean;
   onOpenSettings(): void;
+  /** The views (Chat, Vocabulary, Progress); none without the tutor API. */
+  view: View;
+  showViews: boolean;
+  /** Replaces the plain New chat button (the menu of free talk, topic, scene). */
+  newChat?: ReactNode;
+  /** Phones: opens the conversation list; null when there is none. */
+  onOpenConversations: (() => void) | null;
+  conversationsOpen: boolean;
 }
 
 export function Header(props: HeaderProps) {
   const { connection, engines, downloads } = props;
   return (
-    <header className="app-header">
+    <header className={`app-header${props.showViews ? ' app-header--views' : ''}`}>
       <div className="brand">
+        {props.onOpenConversations ? (
+          <button
+            type="button"
+            className="icon-button brand__menu"
+            onClick={props.onOpenConversations}
+            aria-label="Conversations"
+            aria-expanded={props.conversationsOpen}
+            aria-controls="conversation-list"
+            title="Conversations"
+          >
+            <MenuIcon />
+          </button>
+        ) : null}
         <LogoMark />
         <h1>LocalChat</h1>
         <span className={`connection connection--${connection}`} role="status" title={connectionLabels[connection]}>
@@ -55,8 +80,26 @@ export function Header(props: HeaderProps) {
           <span className="connection__label">{connectionLabels[connection]}</span>
         </span>
       </div>
+      {props.showViews ? (
+        <nav className="views" aria-label="Views">
+          <ul>
+            {VIEWS.map((entry) => {
+              const Icon = viewIcons[entry.id];
+              const current = entry.id === props.view;
+              return (
+                <li key={entry.id}>
+                  <a href={viewHref(entry.id)} className={`views__link${current ? ' views__link--current' : ''}`} aria-current={current ? 'page' : undefined}>
+                    <Icon width="18" height="18" />
+                    <span>{entry.label}</span>
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+      ) : null}
       <ul
-        className={connection === 'connected' ? 'engine-chips' : 'engine-chips engine-chips--stale'}
+        className={`engine-chips${connection === 'connected' ? '' : ' engine-chips--stale'}${engines.every((engine) => engine.state === 'ready' || (engine.kind === 'stt' && engine.state !== 'error')) ? ' engine-chips--ready' : ''}`}
         aria-label={connection === 'connected' ? 'Engines' : 'Engines (last known state)'}
       >
         {engines
@@ -80,16 +123,18 @@ export function Header(props: HeaderProps) {
         >
           {props.theme === 'dark' ? <SunIcon /> : <MoonIcon />}
         </button>
-        <button
-          type="button"
-          className="icon-button"
-          onClick={props.onNewChat}
-          disabled={!props.canStartNewChat}
-          aria-label="New chat"
-          title="New chat"
-        >
-          <NewChatIcon />
-        </button>
+        {props.newChat ?? (
+          <button
+            type="button"
+            className="icon-button"
+            onClick={props.onNewChat}
+            disabled={!props.canStartNewChat}
+            aria-label="New chat"
+            title="New chat"
+          >
+            <NewChatIcon />
+          </button>
+        )}
         <button
           type="button"
           className="icon-button"

@@ -170,3 +170,156 @@ export const LogoMark = (props: IconProps) => (
     <path d="M13.2 13.2v1.6M16 11.8v4.4M18.8 13.2v1.6" stroke="var(--accent)" strokeWidth="1.6" strokeLinecap="round" />
   </svg>
 );
+
+export const MenuIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M4 7h16M4 12h16M4 17h16" />
+  </Icon>
+);
+
+export const SearchIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <circle cx="11" cy="11" r="6.5" />
+    <path d="m16 16 4 4" />
+  </Icon>
+);
+
+export const MoreIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <circle cx="6" cy="12" r="1.2" fill="currentColor" stroke="none" />
+    <circle cx="12" cy="12" r="1.2" fill="currentColor" stroke="none" />
+    <circle cx="18" cy="12" r="1.2" fill="currentColor" stroke="none" />
+  </Icon>
+);
+
+export const TrashIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M4.5 7h15" />
+    <path d="M9.5 7V4.5h5V7" />
+    <path d="M6.5 7l1 12.5h9l1-12.5" />
+    <path d="M10 11v5M14 11v5" />
+  </Icon>
+);
+
+export const EditIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M14.5 5.5l4 4L9 19H5v-4z" />
+    <path d="M12.5 7.5l4 4" />
+  </Icon>
+);
+
+export const ReportIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <rect x="4.5" y="3.5" width="15" height="17" rx="2.5" />
+    <path d="M8.5 16v-3M12 16V9.5M15.5 16v-5" />
+  </Icon>
+);
+
+export const ChatIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M20 12a7.5 7.5 0 0 1-11 6.6L4 20l1.3-4.2A7.5 7.5 0 1 1 20 12z" />
+  </Icon>
+);
+
+export const BookIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M12 6.5C10 5 7.5 4.5 4 4.5v13c3.5 0 6 .5 8 2 2-1.5 4.5-2 8-2v-13c-3.5 0-6 .5-8 2z" />
+    <path d="M12 6.5v13" />
+  </Icon>
+);
+
+export const ChartIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M4 4.5v15h16" />
+    <path d="M7.5 15l3.5-4 3 2.5 5-6" />
+  </Icon>
+);
+
+export const MaskIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M4 5.5c5 1.5 11 1.5 16 0v5.5a8 8 0 0 1-16 0z" />
+    <path d="M8 10.5c.7-.6 1.6-.6 2.3 0M13.7 10.5c.7-.6 1.6-.6 2.3 0" />
+    <path d="M9 14.5c1.8 1.4 4.2 1.4 6 0" />
+  </Icon>
+);
+
+export const CalendarIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <rect x="4" y="5.5" width="16" height="14.5" rx="2.5" />
+    <path d="M4 10h16M8.5 3.5v4M15.5 3.5v4" />
+    <path d="M12 13.2l.9 1.8 2 .3-1.45 1.4.35 2-1.8-.95-1.8.95.35-2-1.45-1.4 2-.3z" fill="currentColor" stroke="none" />
+  </Icon>
+);
+
+export const EyeIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M2.5 12S6 5.5 12 5.5 21.5 12 21.5 12 18 18.5 12 18.5 2.5 12 2.5 12z" />
+    <circle cx="12" cy="12" r="3" />
+  </Icon>
+);
+
+export const EyeOffIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M10 5.8A9.6 9.6 0 0 1 12 5.5c6 0 9.5 6.5 9.5 6.5a17 17 0 0 1-2.7 3.4" />
+    <path d="M6.4 7.4C3.9 9.1 2.5 12 2.5 12S6 18.5 12 18.5c1.8 0 3.3-.6 4.6-1.4" />
+    <path d="M9.9 9.9a3 3 0 0 0 4.2 4.2" />
+    <path d="M4 4l16 16" />
+  </Icon>
+);
+
+export const CheckIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M5 12.5l4.5 4.5L19 7.5" />
+  </Icon>
+);
+
+export const ChevronDownIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M6.5 9.5 12 15l5.5-5.5" />
+  </Icon>
+);
+
+export const FlagIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M5.5 21V4" />
+    <path d="M5.5 4.5h11l-2 4 2 4h-11" />
+  </Icon>
+);
+
+export const UploadIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M12 15.5V4.5" />
+    <path d="M7.5 9 12 4.5 16.5 9" />
+    <path d="M5 19.5h14" />
+  </Icon>
+);
+
+export const RefreshIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M19.5 12a7.5 7.5 0 1 1-2.2-5.3" />
+    <path d="M19.5 4.5v4h-4" />
+  </Icon>
+);
+
+export const PlusIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M12 5v14M5 12h14" />
+  </Icon>
+);
+
+export const SlowIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M4 9.5h3.5L12 6v12l-4.5-3.5H4z" />
+    <path d="M15 12h5.5" />
+    <path d="M18 9.5 20.5 12 18 14.5" />
+  </Icon>
+);
+
+export const SentencesIcon = (props: IconProps) => (
+  <Icon {...props}>
+    <path d="M9 6.5h11M9 12h11M9 17.5h7" />
+    <path d="M4 5l2.5 1.5L4 8z" fill="currentColor" />
+    <circle cx="5" cy="12" r=".9" fill="currentColor" stroke="none" />
+    <circle cx="5" cy="17.5" r=".9" fill="currentColor" stroke="none" />
+  </Icon>
+);

@@ -5,12 +5,25 @@
  * A modal dialog: focus moves in when it opens, Escape or the backdrop closes it, and focus
  * returns to the button that opened it.
  */
-import { useEffect, useId, useMemo, useRef } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { LearnerProfile, ProfileUpdate } from '../api/client.js';
 import { languageName } from '../format.js';
 import type { ThemePreference } from '../session/preferences.js';
 import type { Voice } from '../session/state.js';
 import { THINKING_TIME_RANGE, type VoiceMode, type VoiceSettings } from '../voice/voice-controller.js';
 import { CloseIcon, NewChatIcon } from './icons.js';
+import { DataSection, ProfileSection } from './profile-settings.js';
+
+/** What the settings need from the tutor API (absent on a server without one). */
+export interface SettingsTutor {
+  profile: LearnerProfile | null;
+  storeOk: boolean;
+  saveProfile(update: ProfileUpdate): Promise<LearnerProfile>;
+  onImported(): void;
+  toast(message: string, level?: 'info' | 'error'): void;
+}
+
+const FOCUSABLE = 'select:not([disabled]), input:not([disabled]):not([tabindex="-1"]), textarea:not([disabled]), button:not([disabled]), a[href]';
 
 /** Speed range every TTS engine accepts (src/core/tts.ts). */
 const MIN_SPEED = 0.5;
@@ -23,7 +36,8 @@ interface SettingsPanelProps {
   voice: string | null;
   onVoice(voice: string): void;
   speed: number;
-  onSpeed(speed: number): void;
+  /** `remember: false`: the profile keeps it, not this browser. */
+  onSpeed(speed: number, remember?: boolean): void;
   theme: ThemePreference;
   onTheme(theme: ThemePreference): void;
   onNewChat(): void;
@@ -33,6 +47,8 @@ interface SettingsPanelProps {
   webSpeech: boolean;
   webSpeechSupported: boolean;
   onWebSpeech(on: boolean): void;
+  /** Null: this server has no tutor API (no profile, no backup). */
+  tutor: SettingsTutor | null;
 }
 
 /** Voices grouped by language, groups and voices sorted by name. */
@@ -75,18 +91,45 @@ export function SettingsPanel(props: SettingsPanelProps) {
   const panel = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const groups = useMemo(() => groupVoices(voices), [voices]);
+  const tutor = props.tutor;
+  const profile = tutor?.profile ?? null;
+  /** The "match my level" box as just clicked, until the profile saved says so. */
+  const [autoChoice, setAutoChoice] = useState<boolean | null>(null);
+  const speedAuto = autoChoice ?? profile?.speakingSpeed === 'auto';
+  const profileSpeedTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  /** With a profile the speed is the profile's (the server applies it to new sessions). */
+  const onProfileSpeed = (value: number | 'auto', toggled = false): void => {
+    if (!tutor) return;
+    if (profileSpeedTimer.current) clearTimeout(profileSpeedTimer.current);
+    if (value !== 'auto') props.onSpeed(value, false);
+    if (toggled) setAutoChoice(value === 'auto');
+    const save = (): void => {
+      tutor
+        .saveProfile({ speakingSpeed: value })
+        .catch((error: unknown) => tutor.toast(`The speed was not saved: ${error instanceof Error ? error.message : String(error)}`, 'error'))
+        .finally(() => {
+          if (toggled) setAutoChoice(null);
+        });
+    };
+    if (toggled) save();
+    else profileSpeedTimer.current = setTimeout(save, 400);
+  };
+  const onSpeedChange = (value: number): void => {
+    if (profile) onProfileSpeed(value);
+    else props.onSpeed(value);
+  };
 
   useEffect(() => {
     if (!open) return;
     const opener = document.activeElement as HTMLElement | null;
-    panel.current?.querySelector<HTMLElement>('select, input, button:not([disabled])')?.focus();
+    panel.current?.querySelector<HTMLElement>(FOCUSABLE)?.focus();
     const onKey = (event: KeyboardEvent): void => {
       if (event.key === 'Escape') {
         event.preventDefault();
         onClose();
       } else if (event.key === 'Tab' && panel.current) {
         // Keep focus inside the dialog.
-        const focusable = [...panel.current.querySelectorAll<HTMLElement>('select, input, button:not([disabled])')];
+        const focusable = [...panel.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
         const first = focusable[0];
         const last = focusable[focusable.length - 1];
         if (!first || !last) return;
@@ -119,6 +162,13 @@ export function SettingsPanel(props: SettingsPanelProps) {
           </button>
         </div>
 
+        {tutor && profile ? (
+          <>
+            <h3 className="settings__section">You</h3>
+            <ProfileSection profile={profile} onSave={tutor.saveProfile} />
+          </>
+        ) : null}
+
         <h3 className="settings__section">The tutor</h3>
 
         <div className="field">
@@ -147,9 +197,16 @@ export function SettingsPanel(props: SettingsPanelProps) {
           <div className="field__row">
             <label htmlFor="speed-range">Speaking speed</label>
             <output htmlFor="speed-range" className="field__value">
+              {speedAuto ? 'by level · ' : ''}
               {speed.toFixed(2)}×
             </output>
           </div>
+          {profile ? (
+            <label className="check check--compact">
+              <input type="checkbox" checked={speedAuto} onChange={(event) => onProfileSpeed(event.target.checked ? 'auto' : speed, true)} />
+              <span>Match my level (slower for beginners)</span>
+            </label>
+          ) : null}
           <input
             id="speed-range"
             type="range"
@@ -157,23 +214,24 @@ export function SettingsPanel(props: SettingsPanelProps) {
             max={MAX_SPEED}
             step={0.05}
             value={speed}
-            onChange={(event) => props.onSpeed(Number(event.target.value))}
+            onChange={(event) => onSpeedChange(Number(event.target.value))}
             aria-valuetext={`${speed.toFixed(2)} times`}
-            disabled={!props.connected}
+            disabled={!props.connected || speedAuto}
           />
           <div className="field__scale">
             <span aria-hidden="true">Slower</span>
             <button
               type="button"
               className="link-button"
-              onClick={() => props.onSpeed(1)}
-              disabled={speed === 1 || !props.connected}
+              onClick={() => onSpeedChange(1)}
+              disabled={speed === 1 || !props.connected || speedAuto}
               aria-label="Reset to normal speed"
             >
               Normal
             </button>
             <span aria-hidden="true">Faster</span>
           </div>
+          {speedAuto ? <p className="field__help">The voice follows your level from your next new chat.</p> : null}
         </div>
 
         <h3 className="settings__section">How you talk</h3>
@@ -305,6 +363,13 @@ export function SettingsPanel(props: SettingsPanelProps) {
           </div>
         </fieldset>
 
+        {tutor ? (
+          <>
+            <h3 className="settings__section">Your data</h3>
+            <DataSection storeOk={tutor.storeOk} onImported={tutor.onImported} toast={tutor.toast} />
+          </>
+        ) : null}
+
         <div className="field">
           <span className="field__label">Conversation</span>
           <button
@@ -319,7 +384,7 @@ export function SettingsPanel(props: SettingsPanelProps) {
             <NewChatIcon width="18" height="18" />
             New chat
           </button>
-          <p className="field__help">Clears this conversation; the tutor starts fresh.</p>
+          <p className="field__help">{tutor ? 'Starts a free conversation; this one stays in your list.' : 'Clears this conversation; the tutor starts fresh.'}</p>
         </div>
 
         <p className="settings__footnote">

@@ -1,8 +1,9 @@
 /**
  * The empty state: a friendly welcome and a few conversation starters.
  */
+import type { Topic } from '../api/client.js';
 import type { VoiceMode } from '../voice/voice-controller.js';
-import { LogoMark } from './icons.js';
+import { CalendarIcon, LogoMark, MaskIcon } from './icons.js';
 
 export const SUGGESTIONS = [
   "Let's talk about my weekend",
@@ -15,6 +16,8 @@ interface WelcomeProps {
   disabled: boolean;
   /** The voice mode, for the tip. */
   mode: VoiceMode;
+  /** With the tutor API: the topic of the day and the scene library. */
+  themes?: { today: Topic | null; onTopic(): void; onScenes(): void; name?: string };
 }
 
 const tips: Record<VoiceMode, string> = {
@@ -23,11 +26,11 @@ const tips: Record<VoiceMode, string> = {
   typing: 'Tip: choose Hands-free below to talk instead of typing.',
 };
 
-export function Welcome({ onSuggestion, disabled, mode }: WelcomeProps) {
+export function Welcome({ onSuggestion, disabled, mode, themes }: WelcomeProps) {
   return (
     <div className="welcome">
       <LogoMark width="52" height="52" className="welcome__mark" />
-      <h2>Hi! Let’s practise your English.</h2>
+      <h2>{themes?.name ? `Hi ${themes.name}! Let’s practise your English.` : 'Hi! Let’s practise your English.'}</h2>
       <p>
         Type or speak, and your tutor answers out loud. Take your time: mistakes are welcome, and you will get gentle
         corrections along the way.
@@ -41,6 +44,24 @@ export function Welcome({ onSuggestion, disabled, mode }: WelcomeProps) {
           </li>
         ))}
       </ul>
+      {themes ? (
+        <div className="welcome__themes">
+          <button type="button" className="theme-card" onClick={themes.onTopic} disabled={disabled}>
+            <CalendarIcon width="22" height="22" className="theme-card__icon" />
+            <span className="theme-card__text">
+              <span className="theme-card__title">Topic of the day</span>
+              <span className="theme-card__detail">{themes.today?.title ?? 'A new subject every day'}</span>
+            </span>
+          </button>
+          <button type="button" className="theme-card" onClick={themes.onScenes} disabled={disabled}>
+            <MaskIcon width="22" height="22" className="theme-card__icon" />
+            <span className="theme-card__text">
+              <span className="theme-card__title">Role-play a scene</span>
+              <span className="theme-card__detail">Order food, check in, a job interview…</span>
+            </span>
+          </button>
+        </div>
+      ) : null}
       <p className="welcome__tip">
         {tips[mode]}
       </p>

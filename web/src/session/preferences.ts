@@ -20,6 +20,8 @@ export interface Preferences {
   voiceInput: VoiceInputPreferences;
   /** Show the browser's own speech recognition button (Google's servers in Chrome). */
   webSpeech: boolean;
+  /** Listening practice: the tutor's text is hidden until revealed. */
+  hideTutorText?: boolean;
 }
 
 const KEY = 'localchat.preferences';
@@ -47,6 +49,7 @@ export function loadPreferences(): Preferences {
       speed: typeof record.speed === 'number' && record.speed >= 0.5 && record.speed <= 2 ? record.speed : undefined,
       voiceInput: voiceInput(record.voiceInput),
       webSpeech: record.webSpeech === true,
+      hideTutorText: record.hideTutorText === true,
     };
   } catch {
     return { theme: 'system', voiceInput: {}, webSpeech: false };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_TUTOR_PROMPT } from '../../../src/tutor/persona.js';
 import type { ServerEvent } from '../realtime/client.js';
 import { initialSessionState, isResponding, sessionReducer, type SessionAction, type SessionState } from './state.js';
 
@@ -164,5 +165,91 @@ describe('sessionReducer', () => {
   it('shows a repeated error once', () => {
     const error = server({ type: 'error', error: { type: 'invalid_request_error', code: 'x', message: 'Same thing.' } });
     expect(run([error, error, error]).toasts).toHaveLength(1);
+  });
+});
+
+describe('sessionReducer: the tutor', () => {
+  const correction = {
+    original: 'Yesterday I go to the park.',
+    corrected: 'Yesterday I went to the park.',
+    errors: [{ original: 'go', correction: 'went', category: 'tense', rule: 'Past simple for the past.', example: 'I went home.', start: 12, end: 14 }],
+    diff: [{ type: 'same', text: 'Yesterday I' }, { type: 'removed', text: 'go' }, { type: 'added', text: 'went' }, { type: 'same', text: 'to the park.' }],
+  };
+
+  it('puts a correction card under the learner message it corrects', () => {
+    const state = run([
+      { type: 'user-message', id: 'item_u', text: correction.original },
+      server({ type: 'localchat.correction', item_id: 'item_u', correction }),
+      server({ type: 'localchat.correction', item_id: 'unknown', correction }),
+    ]);
+    expect(state.messages).toHaveLength(1);
+    expect(state.messages[0]?.correction?.corrected).toBe(correction.corrected);
+  });
+
+  it('keeps what a new conversation is about', () => {
+    const state = run([
+      { type: 'user-message', id: 'item_u', text: 'Hello' },
+      server({
+        type: 'localchat.conversation.reset',
+        conversation_id: 'conv_1',
+        scenario: { id: 'ordering-food', title: 'Ordering food', learner_goal: 'Order lunch.', useful_phrases: ['I would like ...'] },
+        topic: null,
+      }),
+    ]);
+    expect(state.messages).toEqual([]);
+    expect(state.conversation).toMatchObject({ id: 'conv_1', scenarioId: 'ordering-food', scenario: { title: 'Ordering food' }, resumed: false });
+  });
+
+  it('learns the conversation id quietly, without clearing the screen', () => {
+    const state = run([{ type: 'user-message', id: 'item_u', text: 'Hello' }, { type: 'conversation-id', id: 'conv_2' }]);
+    expect(state.messages).toHaveLength(1);
+    expect(state.conversation.id).toBe('conv_2');
+  });
+
+  it('shows a loaded conversation with its cards; replies keep their audio when it is still there', () => {
+    const event = {
+      type: 'localchat.conversation.loaded',
+      event_id: 'e',
+      conversation_id: 'conv_3',
+      title: 'At the park',
+      scenario_id: null,
+      turns: [
+        { id: 'u1', role: 'user', text: correction.original, interrupted: false, source: 'spoken', correction: { ...correction, diff: [] } },
+        { id: 'a1', role: 'assistant', text: 'You went to the park!', interrupted: true, source: null, correction: null },
+        { id: 'u2', role: 'user', text: 'Yes.', interrupted: false, source: 'typed', correction: null },
+      ],
+    } as const;
+    const state = run([
+      { type: 'user-message', id: 'old', text: 'Old' },
+      { type: 'conversation-loaded', event: event as never, audioIds: ['a1'], reconnected: true },
+    ]);
+    expect(state.messages.map((message) => [message.id, message.role, message.status])).toEqual([
+      ['u1', 'user', 'sent'],
+      ['a1', 'assistant', 'completed'],
+      ['u2', 'user', 'sent'],
+      [expect.any(String), 'note', 'completed'],
+    ]);
+    expect(state.messages[0]).toMatchObject({ spoken: true, transcription: 'completed', correction: { corrected: correction.corrected } });
+    expect(state.messages[1]).toMatchObject({ hasAudio: true, interrupted: true });
+    expect(state.conversation).toMatchObject({ id: 'conv_3', title: 'At the park', resumed: true });
+  });
+
+  it('waits for the session report, then shows it (or why it failed)', () => {
+    const waiting = run([{ type: 'conversation-id', id: 'conv_4' }, { type: 'report-requested' }]);
+    expect(waiting.report).toEqual({ status: 'waiting', conversationId: 'conv_4' });
+    const ready = run([server({ type: 'localchat.session.report', conversation_id: 'conv_4', report: null })], waiting);
+    expect(ready.report).toEqual({ status: 'ready', conversationId: 'conv_4', report: null });
+    const failed = run([server({ type: 'localchat.notice', level: 'error', message: 'The session report could not be written: no LLM.' })], waiting);
+    expect(failed.report).toMatchObject({ status: 'failed', message: expect.stringContaining('no LLM') });
+    expect(failed.notices).toEqual([]);
+    const lost = run([{ type: 'connection', status: 'connected' }, { type: 'report-requested' }, { type: 'connection', status: 'reconnecting' }]);
+    expect(lost.report?.status).toBe('failed');
+  });
+
+  it('tells a server with the tutor from one without, by its first system prompt', () => {
+    const created = (instructions: string) => server({ type: 'session.created', session: { instructions, audio: { output: { voice: 'v', speed: 1 } } } });
+    expect(run([created('You are a tutor. Their level is B1.')]).serverTutor).toBe(true);
+    expect(run([created(DEFAULT_TUTOR_PROMPT)]).serverTutor).toBe(false);
+    expect(initialSessionState.serverTutor).toBeNull();
   });
 });

@@ -6,10 +6,12 @@
  */
 import type { EngineStatus } from '../../../src/core/engine-status.js';
 import type { Voice } from '../../../src/core/tts.js';
-import type { DownloadProgressEvent } from '../../../src/server/realtime/server-events.js';
+import type { ConversationLoadedEvent, CorrectionPayload, DownloadProgressEvent } from '../../../src/server/realtime/server-events.js';
+import { DEFAULT_TUTOR_PROMPT } from '../../../src/tutor/persona.js';
+import type { SessionReport } from '../../../src/tutor/report.js';
 import type { ConnectionStatus, ServerEvent } from '../realtime/client.js';
 
-export type { EngineStatus, Voice };
+export type { CorrectionPayload, EngineStatus, SessionReport, Voice };
 
 export type MessageStatus = 'sending' | 'sent' | 'streaming' | 'completed' | 'cancelled' | 'failed';
 
@@ -33,7 +35,29 @@ export interface ChatMessage {
   durationMs?: number;
   /** A tutor message the learner talked over: only what was heard stays in the conversation. */
   interrupted?: boolean;
+  /** The correction card of a learner message (`localchat.correction`); none for a correct one. */
+  correction?: CorrectionPayload;
 }
+
+/** The conversation on screen: its saved id and theme (free talk, a topic, or a scenario). */
+export interface ConversationInfo {
+  /** The server's conversation id (null until the server named it). */
+  id: string | null;
+  /** A saved conversation's title (set when resumed). */
+  title: string | null;
+  scenarioId: string | null;
+  /** What the server said about the scenario when it started one. */
+  scenario: { id: string; title: string; learner_goal: string; useful_phrases: string[] } | null;
+  topic: { id: string; title: string } | null;
+  /** Loaded from the list (`localchat.conversation.loaded`) rather than started here. */
+  resumed: boolean;
+}
+
+/** The end-of-session report: asked for, shown, or failed. */
+export type ReportState =
+  | { status: 'waiting'; conversationId: string | null }
+  | { status: 'ready'; conversationId: string | null; report: SessionReport | null }
+  | { status: 'failed'; conversationId: string | null; message: string };
 
 export interface Notice {
   id: string;
@@ -71,7 +95,20 @@ export interface SessionState {
   voiceDurations: Record<string, number>;
   /** Server VAD: `audio_start_ms` by item id. */
   speechStarts: Record<string, number>;
+  conversation: ConversationInfo;
+  /** The session report of the live session (`localchat.session.end`), or null when none is open. */
+  report: ReportState | null;
+  /** "End scene": the tutor is giving its verdict on the scene; the report follows. */
+  sceneEnding: boolean;
+  /**
+   * Whether the server runs the tutor (profile, store, `/api`): its sessions then start with the
+   * tutor's own system prompt rather than the plain persona. Null until `session.created`. Only
+   * then does the page ask `/api` (a server without it would answer 404s).
+   */
+  serverTutor: boolean | null;
 }
+
+export const emptyConversation: ConversationInfo = { id: null, title: null, scenarioId: null, scenario: null, topic: null, resumed: false };
 
 export const initialSessionState: SessionState = {
   connection: 'connecting',
@@ -90,6 +127,10 @@ export const initialSessionState: SessionState = {
   pendingVoiceDurations: [],
   voiceDurations: {},
   speechStarts: {},
+  conversation: emptyConversation,
+  report: null,
+  sceneEnding: false,
+  serverTutor: null,
 };
 
 export type SessionAction =
@@ -106,7 +147,14 @@ export type SessionAction =
   | { type: 'speed'; speed: number }
   | { type: 'toast'; toast: Toast }
   | { type: 'dismiss-toast'; id: string }
-  | { type: 'dismiss-notice'; id: string };
+  | { type: 'dismiss-notice'; id: string }
+  /** The server named the conversation without starting a new one on screen (a quiet reset at connect). */
+  | { type: 'conversation-id'; id: string | null }
+  /** A saved conversation was loaded: its turns replace the transcript (`audioIds`: replies whose audio is still kept). */
+  | { type: 'conversation-loaded'; event: ConversationLoadedEvent; audioIds: readonly string[]; reconnected?: boolean }
+  | { type: 'report-requested' }
+  | { type: 'scene-ending'; on: boolean }
+  | { type: 'report-closed' };
 
 let localCounter = 0;
 /** A client-side id (messages, toasts, notes). */
@@ -158,7 +206,58 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
       return { ...state, toasts: state.toasts.filter((toast) => toast.id !== action.id) };
     case 'dismiss-notice':
       return { ...state, notices: state.notices.filter((notice) => notice.id !== action.id) };
+    case 'conversation-id':
+      return { ...state, conversation: { ...emptyConversation, id: action.id } };
+    case 'conversation-loaded':
+      return applyLoaded(state, action.event, new Set(action.audioIds), action.reconnected === true);
+    case 'report-requested':
+      return { ...state, sceneEnding: false, report: { status: 'waiting', conversationId: state.conversation.id } };
+    case 'scene-ending':
+      return { ...state, sceneEnding: action.on };
+    case 'report-closed':
+      return { ...state, report: null };
   }
+}
+
+/** A saved conversation's turns, with their correction cards, as the transcript. */
+function applyLoaded(state: SessionState, event: ConversationLoadedEvent, audioIds: ReadonlySet<string>, reconnected: boolean): SessionState {
+  const messages = event.turns.map((turn): ChatMessage => {
+    if (turn.role === 'user') {
+      const spoken = turn.source === 'spoken';
+      return {
+        id: turn.id,
+        role: 'user',
+        text: turn.text,
+        status: 'sent',
+        hasAudio: false,
+        ...(spoken ? { spoken: true, transcription: 'completed' as const } : {}),
+        ...(turn.correction && turn.correction.errors.length > 0 ? { correction: turn.correction } : {}),
+      };
+    }
+    return {
+      id: turn.id,
+      role: 'assistant',
+      text: turn.text,
+      status: 'completed',
+      hasAudio: audioIds.has(turn.id),
+      ...(turn.interrupted ? { interrupted: true } : {}),
+    };
+  });
+  if (reconnected) messages.push(note('Reconnected. The conversation goes on where it was.'));
+  return {
+    ...state,
+    messages,
+    activeResponseId: null,
+    awaitingResponse: false,
+    conversation: {
+      id: event.conversation_id,
+      title: event.title,
+      scenarioId: event.scenario_id,
+      scenario: null,
+      topic: null,
+      resumed: true,
+    },
+  };
 }
 
 function applyConnection(state: SessionState, status: ConnectionStatus): SessionState {
@@ -167,7 +266,9 @@ function applyConnection(state: SessionState, status: ConnectionStatus): Session
     const messages = state.everConnected && state.messages.length > 0
       ? [...state.messages, note('Reconnected. The tutor starts a fresh conversation.')]
       : state.messages;
-    return { ...state, connection: status, everConnected: true, messages, pendingVoiceDurations: [], speechStarts: {} };
+    // A new connection is a new server session: a new conversation, until one is resumed.
+    const conversation = state.everConnected ? emptyConversation : state.conversation;
+    return { ...state, connection: status, everConnected: true, messages, conversation, pendingVoiceDurations: [], speechStarts: {} };
   }
   if (state.connection !== 'connected') return { ...state, connection: status };
   // The connection dropped: whatever was running is lost.
@@ -179,7 +280,10 @@ function applyConnection(state: SessionState, status: ConnectionStatus): Session
     }
     return message;
   });
-  return { ...state, connection: status, messages, activeResponseId: null, awaitingResponse: false, downloads: {} };
+  const report: ReportState | null = state.report?.status === 'waiting'
+    ? { status: 'failed', conversationId: state.report.conversationId, message: 'The connection was lost before the report was ready. Open it later from the conversation list.' }
+    : state.report;
+  return { ...state, connection: status, messages, activeResponseId: null, awaitingResponse: false, downloads: {}, report, sceneEnding: false };
 }
 
 function applyServerEvent(state: SessionState, event: ServerEvent): SessionState {
@@ -187,7 +291,9 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
     case 'session.created':
     case 'session.updated': {
       const { voice, speed } = sessionOutput(event.session);
-      return { ...state, voice: voice ?? state.voice, speed: speed ?? state.speed };
+      const instructions = field(event.session, 'instructions');
+      const serverTutor = event.type === 'session.created' && typeof instructions === 'string' ? instructions.trim() !== DEFAULT_TUTOR_PROMPT : state.serverTutor;
+      return { ...state, voice: voice ?? state.voice, speed: speed ?? state.speed, serverTutor: state.serverTutor === true ? true : serverTutor };
     }
     case 'localchat.voices':
       return {
@@ -207,11 +313,39 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
       else downloads[event.model] = event;
       return { ...state, downloads };
     }
+    case 'localchat.conversation.reset':
+      return {
+        ...state,
+        messages: [],
+        activeResponseId: null,
+        awaitingResponse: false,
+        conversation: {
+          id: event.conversation_id ?? null,
+          title: null,
+          scenarioId: event.scenario?.id ?? null,
+          scenario: event.scenario ?? null,
+          topic: event.topic ?? null,
+          resumed: false,
+        },
+      };
+    case 'localchat.conversation.loaded':
+      return applyLoaded(state, event, new Set(), false);
+    case 'localchat.correction':
+      // A correct sentence gets no event; an empty error list (never sent) would show no card either.
+      if (event.correction.errors.length === 0) return state;
+      return updateMessage(state, event.item_id, () => ({ correction: event.correction }));
+    case 'localchat.session.report':
+      return {
+        ...state,
+        conversation: event.conversation_id ? { ...state.conversation, id: event.conversation_id } : state.conversation,
+        report: { status: 'ready', conversationId: event.conversation_id ?? state.conversation.id, report: (event.report ?? null) as SessionReport | null },
+      };
     case 'localchat.notice':
+      if (state.report?.status === 'waiting' && /session report/i.test(event.message)) {
+        return { ...state, report: { status: 'failed', conversationId: state.report.conversationId, message: event.message } };
+      }
       if (state.notices.some((notice) => notice.message === event.message)) return state;
       return { ...state, notices: [...state.notices, { id: event.event_id || localId('notice'), level: event.level, message: event.message }] };
-    case 'localchat.conversation.reset':
-      return { ...state, messages: [], activeResponseId: null, awaitingResponse: false };
     case 'conversation.item.added':
     case 'conversation.item.done': {
       const item = event.item;

@@ -10,6 +10,7 @@
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
 import { AudioStore } from '../audio/audio-store.js';
+import { SAMPLE_RATE, concatChunks, sentenceRanges, splitSentences, timeStretch } from '../audio/listening.js';
 import { decodePcm16Base64 } from '../audio/pcm.js';
 import { AudioPlayer, installUnlockListeners, type PlayerSnapshot } from '../audio/player.js';
 import { RealtimeClient, realtimeUrl, type ServerEvent } from '../realtime/client.js';
@@ -27,18 +28,44 @@ const FAILED_TURN_WAIT_MS = 5000;
 const QUIET_ERRORS = new Set(['response_cancel_not_active', 'item_truncate_invalid_item_id']);
 /** Speed slider changes are sent after this pause, ms. */
 const SPEED_DEBOUNCE_MS = 250;
+/** "Slower" replays play at this speed (same pitch: see audio/listening.ts). */
+export const SLOW_SPEED = 0.75;
+
+/** Player source ids of the listening aids: a reply slower, or one sentence of it. */
+export const slowSource = (messageId: string): string => `${messageId}@slow`;
+export const sentenceSource = (messageId: string, index: number): string => `${messageId}#${index}`;
+
+/** What a new chat is about: free conversation (nothing), a scenario, or a topic (`'today'`). */
+export interface ChatTheme {
+  scenarioId?: string;
+  topicId?: string;
+}
 
 export interface SessionActions {
   /** Sends a user message and asks for a reply; interrupts a running reply first. */
   sendText(text: string): void;
   /** Stops the running reply: playback clears at once, the server is told to cancel. */
   cancel(): void;
-  /** Forgets the conversation (server and screen). */
-  newChat(): void;
+  /** Starts a new conversation (server and screen): free talk, a scenario, or a topic. */
+  newChat(theme?: ChatTheme): void;
+  /** Continues a saved conversation: its turns and correction cards come back. */
+  resume(conversationId: string): void;
+  /**
+   * Ends the session: the server writes the report (`state.report`). With `verdict` (the
+   * instructions for one more reply, "End scene"), the tutor first steps out of role and says
+   * whether the learner met the scene's goal; the report follows that reply.
+   */
+  endSession(verdict?: string): void;
+  closeReport(): void;
   setVoice(voice: string): void;
-  setSpeed(speed: number): void;
+  /** Changes the voice's speed now; `remember: false` leaves it to the learner profile. */
+  setSpeed(speed: number, remember?: boolean): void;
   /** Replays a tutor message's audio, or stops it if it is the one playing. */
   toggleReplay(messageId: string): void;
+  /** Replays a tutor message slower (0.75x, same pitch), or stops it. */
+  toggleSlowReplay(messageId: string): void;
+  /** Replays one sentence of a tutor message, or stops it. */
+  toggleSentence(messageId: string, index: number): void;
   /** Stops whatever audio plays, without cancelling the reply. */
   stopPlayback(): void;
   dismissToast(id: string): void;
@@ -69,7 +96,7 @@ interface QueuedMessage {
   text: string;
 }
 
-type Correlation = { kind: 'item'; messageId: string } | { kind: 'response' };
+type Correlation = { kind: 'item'; messageId: string } | { kind: 'response' } | { kind: 'resume'; automatic: boolean };
 
 interface SessionResources {
   client: RealtimeClient;
@@ -116,7 +143,40 @@ export function useSession(): Session {
     queued: [] as QueuedMessage[],
     queueTimer: null as ReturnType<typeof setTimeout> | null,
     speedTimer: null as ReturnType<typeof setTimeout> | null,
+    /**
+     * Resets sent only to learn the new session's conversation id (at connect): their answer
+     * must not clear the screen.
+     */
+    quietResets: 0,
+    /** After a reconnect: the saved conversation to carry on with, if any. */
+    resumeOnConnect: null as string | null,
+    /** A resume asked for at connect, whose `loaded` answer is shown as "reconnected". */
+    autoResuming: false,
+    /** "End scene": the session ends when this response (the tutor's verdict) is done. */
+    endAfter: null as 'pending' | string | null,
   });
+  /** The latest state, for event handlers that run outside React renders. */
+  const latest = useRef(state);
+  latest.current = state;
+
+  /**
+   * A new server session: carry on with the conversation of the last one (after a reconnect, when
+   * it was saved), else learn the new conversation's id without touching the screen.
+   */
+  const greetSession = useCallback(() => {
+    const current = live.current;
+    const resumeId = current.resumeOnConnect;
+    current.resumeOnConnect = null;
+    if (resumeId) {
+      const eventId = client.send({ type: 'localchat.conversation.resume', conversation_id: resumeId });
+      if (eventId) {
+        current.correlations.set(eventId, { kind: 'resume', automatic: true });
+        current.autoResuming = true;
+        return;
+      }
+    }
+    if (client.send({ type: 'localchat.conversation.reset' })) current.quietResets++;
+  }, [client]);
 
   const requestReply = useCallback(
     (messages: readonly QueuedMessage[]) => {
@@ -162,6 +222,7 @@ export function useSession(): Session {
           const saved = loadPreferences();
           if (saved.speed !== undefined) client.send({ type: 'session.update', session: { audio: { output: { speed: saved.speed } } } });
           voice.syncSession();
+          greetSession();
           break;
         }
         case 'input_audio_buffer.speech_started':
@@ -192,6 +253,7 @@ export function useSession(): Session {
           break;
         }
         case 'response.created':
+          if (current.endAfter === 'pending') current.endAfter = event.response.id ?? null;
           current.responsesCreated++;
           current.activeResponseId = event.response.id ?? null;
           current.awaitingResponse = false;
@@ -229,10 +291,20 @@ export function useSession(): Session {
           if (responseId) current.itemsByResponse.delete(responseId);
           if (!responseId || current.activeResponseId === responseId) current.activeResponseId = null;
           current.cancelRequested = false;
+          if (current.endAfter && current.endAfter === responseId) {
+            current.endAfter = null;
+            requestReport();
+          }
           flushQueued();
           break;
         }
         case 'localchat.conversation.reset':
+          if (current.quietResets > 0) {
+            // The answer to the reset sent at connect: only the id is news.
+            current.quietResets--;
+            dispatch({ type: 'conversation-id', id: event.conversation_id ?? null });
+            return;
+          }
           store.clear();
           player.stop();
           current.liveItemId = null;
@@ -241,6 +313,18 @@ export function useSession(): Session {
           current.activeResponseId = null;
           current.awaitingResponse = false;
           break;
+        case 'localchat.conversation.loaded': {
+          player.stop();
+          current.liveItemId = null;
+          current.itemsByResponse.clear();
+          current.activeResponseId = null;
+          current.awaitingResponse = false;
+          const reconnected = current.autoResuming;
+          current.autoResuming = false;
+          const audioIds = event.turns.filter((turn) => turn.role === 'assistant' && store.has(turn.id)).map((turn) => turn.id);
+          dispatch({ type: 'conversation-loaded', event, audioIds, reconnected });
+          return;
+        }
         case 'error': {
           const eventId = event.error.event_id;
           const correlation = eventId ? current.correlations.get(eventId) : undefined;
@@ -248,6 +332,17 @@ export function useSession(): Session {
           if (correlation?.kind === 'response') {
             current.awaitingResponse = false;
             dispatch({ type: 'response-request-failed' });
+            if (current.endAfter === 'pending') {
+              // The verdict could not start: the report comes without it.
+              current.endAfter = null;
+              requestReport();
+            }
+          }
+          if (correlation?.kind === 'resume' && correlation.automatic) {
+            // The conversation could not be carried on (not saved, or no database): a fresh one, quietly.
+            current.autoResuming = false;
+            if (client.send({ type: 'localchat.conversation.reset' })) current.quietResets++;
+            return;
           }
           if (event.error.code === 'unsupported_event' && /input_audio_buffer|item\.truncate/.test(event.error.message)) {
             voice.serverRefused('This LocalChat server does not accept spoken turns yet. Update it, or type your messages.');
@@ -277,8 +372,17 @@ export function useSession(): Session {
       }
     },
     // `bargeIn` (hoisted below) only reads refs and these stable resources.
-    [client, player, store, voice, flushQueued],
+    [client, player, store, voice, flushQueued, greetSession],
   );
+
+  /** Asks the server for the session report (`localchat.session.end`). */
+  function requestReport(): void {
+    dispatch({ type: 'report-requested' });
+    if (!client.send({ type: 'localchat.session.end' })) {
+      dispatch({ type: 'report-closed' });
+      dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'error', message: 'Not connected: the session could not be ended.' } });
+    }
+  }
 
   /**
    * The learner started speaking over the tutor: stop the sound at once, stop the reply if it is
@@ -350,6 +454,12 @@ export function useSession(): Session {
     const removeStatus = client.onStatus((status) => {
       if (status !== 'connected') {
         const current = live.current;
+        // A saved conversation (one with a learner turn) is carried on after the reconnect.
+        const { conversation, messages } = latest.current;
+        if (conversation.id && messages.some((message) => message.role === 'user' && message.status === 'sent')) current.resumeOnConnect = conversation.id;
+        current.quietResets = 0;
+        current.autoResuming = false;
+        current.endAfter = null;
         current.activeResponseId = null;
         current.awaitingResponse = false;
         current.cancelRequested = false;
@@ -401,22 +511,58 @@ export function useSession(): Session {
         requestReply([message]);
       },
       cancel,
-      newChat() {
+      newChat(theme = {}) {
+        player.unlock();
         player.stop();
         if (current.activeResponseId || current.awaitingResponse) cancel();
         current.queued = [];
-        if (!client.send({ type: 'localchat.conversation.reset' })) {
+        const event = {
+          type: 'localchat.conversation.reset' as const,
+          ...(theme.scenarioId ? { scenario_id: theme.scenarioId } : {}),
+          ...(theme.topicId ? { topic_id: theme.topicId } : {}),
+        };
+        if (!client.send(event)) {
           dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'error', message: 'Not connected: the conversation was not reset.' } });
         }
+      },
+      resume(conversationId) {
+        player.stop();
+        if (current.activeResponseId || current.awaitingResponse) cancel();
+        current.queued = [];
+        const eventId = client.send({ type: 'localchat.conversation.resume', conversation_id: conversationId });
+        if (eventId) current.correlations.set(eventId, { kind: 'resume', automatic: false });
+        else dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'error', message: 'Not connected: the conversation could not be opened.' } });
+      },
+      endSession(verdict) {
+        player.stop();
+        if (current.activeResponseId || current.awaitingResponse) cancel();
+        current.queued = [];
+        if (verdict) {
+          // One more reply, out of role, on the whole conversation; the report follows it.
+          const eventId = client.send({ type: 'response.create', response: { instructions: verdict } });
+          if (eventId) {
+            current.correlations.set(eventId, { kind: 'response' });
+            current.awaitingResponse = true;
+            current.cancelRequested = false;
+            current.endAfter = 'pending';
+            dispatch({ type: 'response-requested' });
+            dispatch({ type: 'scene-ending', on: true });
+            return;
+          }
+        }
+        requestReport();
+      },
+      closeReport() {
+        dispatch({ type: 'report-closed' });
       },
       setVoice(voice) {
         dispatch({ type: 'voice', voice });
         savePreferences({ voice });
         client.send({ type: 'session.update', session: { audio: { output: { voice } } } });
       },
-      setSpeed(speed) {
+      setSpeed(speed, remember = true) {
         dispatch({ type: 'speed', speed });
-        savePreferences({ speed });
+        savePreferences({ speed: remember ? speed : undefined });
         if (current.speedTimer) clearTimeout(current.speedTimer);
         current.speedTimer = setTimeout(() => {
           client.send({ type: 'session.update', session: { audio: { output: { speed } } } });
@@ -434,6 +580,38 @@ export function useSession(): Session {
           return;
         }
         player.play(messageId, chunks);
+      },
+      toggleSlowReplay(messageId) {
+        player.unlock();
+        const source = slowSource(messageId);
+        if (player.getSnapshot().source === source) {
+          player.stop();
+          return;
+        }
+        const chunks = store.get(messageId);
+        if (!chunks) {
+          dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'info', message: 'The audio of this message is no longer kept.' } });
+          return;
+        }
+        player.play(source, [timeStretch(concatChunks(chunks), SLOW_SPEED)]);
+      },
+      toggleSentence(messageId, index) {
+        player.unlock();
+        const source = sentenceSource(messageId, index);
+        if (player.getSnapshot().source === source) {
+          player.stop();
+          return;
+        }
+        const chunks = store.get(messageId);
+        const message = latest.current.messages.find((candidate) => candidate.id === messageId);
+        if (!chunks || !message) {
+          dispatch({ type: 'toast', toast: { id: localId('toast'), level: 'info', message: 'The audio of this message is no longer kept.' } });
+          return;
+        }
+        const samples = concatChunks(chunks);
+        const range = sentenceRanges(splitSentences(message.text), samples.length, samples)[index];
+        if (!range || range[1] - range[0] < SAMPLE_RATE / 20) return;
+        player.play(source, [samples.slice(range[0], range[1])]);
       },
       stopPlayback() {
         player.stop();

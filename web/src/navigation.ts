@@ -1,0 +1,37 @@
+/**
+ * The app's views without a router: `#vocabulary` and `#progress` in the address, the chat
+ * otherwise. Links and the browser's back button work as usual.
+ */
+import { useCallback, useSyncExternalStore } from 'react';
+
+export type View = 'chat' | 'vocabulary' | 'progress';
+
+export const VIEWS: readonly { id: View; label: string }[] = [
+  { id: 'chat', label: 'Chat' },
+  { id: 'vocabulary', label: 'Vocabulary' },
+  { id: 'progress', label: 'Progress' },
+];
+
+/** The view a location hash names. */
+export function viewOf(hash: string): View {
+  const name = hash.replace(/^#\/?/, '');
+  return name === 'vocabulary' || name === 'progress' ? name : 'chat';
+}
+
+export function viewHref(view: View): string {
+  return view === 'chat' ? '#chat' : `#${view}`;
+}
+
+function subscribe(listener: () => void): () => void {
+  window.addEventListener('hashchange', listener);
+  return () => window.removeEventListener('hashchange', listener);
+}
+
+/** The current view, and a way to go to another. */
+export function useView(): [View, (view: View) => void] {
+  const view = useSyncExternalStore(subscribe, () => viewOf(window.location.hash));
+  const go = useCallback((next: View) => {
+    if (viewOf(window.location.hash) !== next) window.location.hash = viewHref(next);
+  }, []);
+  return [view, go];
+}
