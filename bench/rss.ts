@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TestRealtimeClient } from '../test/helpers/realtime-client.js';
 import { USER_MESSAGE } from './scenario.js';
+import type { TimedCall } from './timed-engines.js';
 import { median, round, summarize, type Summary } from './stats.js';
 
 /** Turns over the WebSocket before the idle figure (not measured). */
@@ -186,7 +187,7 @@ export function procStatus(pid: number | 'self'): ProcStatus {
 }
 
 /** `bench/server-child.ts` in a child process (`node --expose-gc --import tsx`), driven over stdin/stdout. */
-class ChildServer {
+export class ChildServer {
   private readonly messages: Record<string, unknown>[] = [];
   private readonly waiters: { predicate: (message: Record<string, unknown>) => boolean; resolve: (message: Record<string, unknown>) => void }[] = [];
   private stderr = '';
@@ -236,9 +237,34 @@ class ChildServer {
 
   /** Asks the child for a full GC; false when it has no `gc` (started without --expose-gc). */
   async gc(): Promise<boolean> {
+    return (await this.gcMemory()).gc;
+  }
+
+  /** A full GC in the child, then its memory (process.memoryUsage(), MB). */
+  async gcMemory(): Promise<{ gc: boolean; memory: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number; arrayBuffersMb: number } | null }> {
+    const seen = this.messages.length;
     this.child.stdin?.write('gc\n');
-    const reply = await this.waitMessage((message) => 'gc' in message, 10_000);
-    return reply.gc === true;
+    const reply = await this.waitMessage((message) => 'gc' in message && this.messages.indexOf(message) >= seen, 10_000);
+    return { gc: reply.gc === true, memory: (reply.memory as never) ?? null };
+  }
+
+  /**
+   * The child's event-loop delay since the last call (perf_hooks.monitorEventLoopDelay, ms), which
+   * also resets it.
+   */
+  async eventLoopDelay(): Promise<{ p50: number; p99: number; max: number; mean: number }> {
+    const seen = this.messages.length;
+    this.child.stdin?.write('stats\n');
+    const reply = await this.waitMessage((message) => 'eventLoopDelay' in message && this.messages.indexOf(message) >= seen, 10_000);
+    return reply.eventLoopDelay as { p50: number; p99: number; max: number; mean: number };
+  }
+
+  /** The child's LLM call log (bench/timed-engines.ts `TimedCall`s, wall-clock ms). */
+  async llmCalls(): Promise<TimedCall[]> {
+    const seen = this.messages.length;
+    this.child.stdin?.write('calls\n');
+    const reply = await this.waitMessage((message) => 'calls' in message && this.messages.indexOf(message) >= seen, 10_000);
+    return reply.calls as TimedCall[];
   }
 
   private waitMessage(predicate: (message: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -277,6 +303,6 @@ class ChildServer {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

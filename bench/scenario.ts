@@ -49,3 +49,24 @@ export function tutorRequest(): ChatRequest {
  */
 export const LLM_SYSTEM_PROMPT = 'You are a friendly English tutor. Reply in short spoken sentences and ask a follow-up question.';
 export const LLM_USER_MESSAGE = 'Yesterday I goed to the park with my sister.';
+
+/** The correction card a good model writes for USER_MESSAGE (the ScriptedLLM's `correction` answer). */
+export const SCRIPTED_CORRECTION = {
+  corrected: 'Yesterday I went to the park with my sister and we ate ice cream.',
+  errors: [
+    { original: 'goed', correction: 'went', category: 'tense', rule: 'The past of "go" is irregular: went.', example: 'Last week I went to London.' },
+    { original: 'eated', correction: 'ate', category: 'tense', rule: 'The past of "eat" is irregular: ate.', example: 'We ate pizza last night.' },
+  ],
+};
+export const SCRIPTED_CORRECTION_JSON = JSON.stringify(SCRIPTED_CORRECTION);
+
+/**
+ * The ScriptedLLM of the server benchmarks: the tutor reply for chat, the correction card for the
+ * tutor's `correction` JSON-schema task (the same pace for both).
+ */
+export function tutorScriptedLlm(tokensPerSecond = SCRIPTED_TOKENS_PER_SECOND): ScriptedLLM {
+  return new ScriptedLLM({
+    tokensPerSecond,
+    reply: (request: ChatRequest) => (request.jsonSchema?.name === 'correction' ? SCRIPTED_CORRECTION_JSON : TUTOR_REPLY),
+  });
+}

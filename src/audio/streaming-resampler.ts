@@ -50,13 +50,23 @@ export class StreamingResampler {
   }
 
   /**
-   * A resampler from a small per-process pool: creating one compiles WASM state (3-30 ms of main
-   * thread time), which would delay the reply's first tokens if done on every turn. Give it back
-   * with {@link StreamingResampler.release}.
+   * A resampler from a small per-process pool, or null when all of them are in use. Creating one
+   * compiles WASM state (3-30 ms of main-thread time), and each holds a fixed 26 MB WASM heap that
+   * is not returned to the system after `dispose()`: so at most `MAX_LIVE` exist, and they are
+   * reused. When null, convert whole chunks with `resample` instead. Give it back with
+   * {@link StreamingResampler.release}.
    */
-  static async acquire(fromRate: number, toRate: number): Promise<StreamingResampler> {
+  static async acquire(fromRate: number, toRate: number): Promise<StreamingResampler | null> {
     const free = pool.get(`${fromRate}>${toRate}`)?.pop();
-    return free ?? StreamingResampler.create(fromRate, toRate);
+    if (free) return free;
+    if (live >= MAX_LIVE) return null;
+    live++;
+    try {
+      return await StreamingResampler.create(fromRate, toRate);
+    } catch (error) {
+      live--;
+      throw error;
+    }
   }
 
   /**
@@ -67,7 +77,6 @@ export class StreamingResampler {
     resampler.push(new Int16Array(Math.ceil(resampler.fromRate * FLUSH_SECONDS)));
     const key = `${resampler.fromRate}>${resampler.toRate}`;
     const free = pool.get(key) ?? [];
-    if (free.length >= MAX_POOLED) return resampler.dispose();
     free.push(resampler);
     pool.set(key, free);
   }
@@ -75,5 +84,7 @@ export class StreamingResampler {
 
 /** Silence run through a released resampler: longer than libsamplerate's sinc filter memory. */
 const FLUSH_SECONDS = 0.02;
-const MAX_POOLED = 4;
+/** Streaming resamplers alive at once (each holds 26 MB): enough for the turns a CPU can voice at once. */
+const MAX_LIVE = 4;
+let live = 0;
 const pool = new Map<string, StreamingResampler[]>();

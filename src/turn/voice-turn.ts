@@ -12,6 +12,7 @@ import { REALTIME_SAMPLE_RATE, durationMs } from '../core/audio.js';
 import { EngineError, isAbortError } from '../core/errors.js';
 import type { ChatRequest, LLM } from '../core/llm.js';
 import type { TTS } from '../core/tts.js';
+import { resample } from '../audio/resample.js';
 import { StreamingResampler } from '../audio/streaming-resampler.js';
 import { ReplyFilter } from '../text/reply-filter.js';
 import { type ChunkerOptions, SentenceChunker } from '../text/sentence-chunker.js';
@@ -112,7 +113,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
 
   // One streaming resampler per TTS sample rate for the whole reply (its chunks are one stream),
   // made while the LLM produces the first chunk.
-  const resamplers = new Map<number, Promise<StreamingResampler>>();
+  const resamplers = new Map<number, Promise<StreamingResampler | null>>();
   const resamplerFor = (rate: number) => {
     let resampler = resamplers.get(rate);
     if (!resampler) resamplers.set(rate, (resampler = StreamingResampler.acquire(rate, REALTIME_SAMPLE_RATE)));
@@ -200,13 +201,15 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
         });
         for await (const audio of audioStream) {
           if (signal.aborted) return;
-          const resampler = audio.sampleRate === REALTIME_SAMPLE_RATE ? null : await resamplerFor(audio.sampleRate);
-          // Long audio goes out in slices, each as soon as it is at 24 kHz.
+          const needsResampling = audio.sampleRate !== REALTIME_SAMPLE_RATE;
+          const resampler = needsResampling ? await resamplerFor(audio.sampleRate) : null;
+          // Long audio goes out in slices, each as soon as it is at 24 kHz. (Without a streaming
+          // resampler free — many turns at once — the chunk is converted whole.)
           const slice = resampler ? Math.round(audio.sampleRate * (RESAMPLE_SLICE_MS / 1000)) : audio.samples.length;
           for (let offset = 0; offset < audio.samples.length; offset += slice) {
             if (signal.aborted) return;
             const piece = audio.samples.subarray(offset, offset + slice);
-            const samples = resampler ? resampler.push(piece) : piece;
+            const samples = resampler ? resampler.push(piece) : needsResampling ? resample(piece, audio.sampleRate, REALTIME_SAMPLE_RATE) : piece;
             if (samples.length === 0) continue;
             produced = true;
             ttfaMs ??= now() - startedAt;
@@ -248,7 +251,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    for (const resampler of resamplers.values()) void resampler.then((r) => StreamingResampler.release(r), () => undefined);
+    for (const resampler of resamplers.values()) void resampler.then((r) => r && StreamingResampler.release(r), () => undefined);
   }
 
   const status = signal.aborted ? 'cancelled' : llmError !== undefined ? 'failed' : 'completed';

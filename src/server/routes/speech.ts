@@ -27,6 +27,7 @@ import { REALTIME_SAMPLE_RATE, type AudioChunk } from '../../core/audio.js';
 import { isAbortError } from '../../core/errors.js';
 import { MAX_SPEED, MIN_SPEED, type TTS, type Voice } from '../../core/tts.js';
 import type { EngineSet } from '../../engines/engine-set.js';
+import { resample } from '../../audio/resample.js';
 import { StreamingResampler } from '../../audio/streaming-resampler.js';
 import { type StreamAudioFormat, createStreamEncoder } from '../../audio/stream-encoders.js';
 import { chunkText } from '../../text/sentence-chunker.js';
@@ -178,7 +179,8 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
                   if (tail.length > 0) yield tail;
                 }
                 resampler ??= await StreamingResampler.acquire(piece.sampleRate, SPEECH_SAMPLE_RATE);
-                samples = resampler.push(samples);
+                // No streaming resampler free (many requests at once): convert the slice alone.
+                samples = resampler ? resampler.push(samples) : resample(samples, piece.sampleRate, SPEECH_SAMPLE_RATE);
               }
               const bytes = encoder.push(samples);
               if (bytes.length > 0) yield bytes;

@@ -26,6 +26,7 @@ import type { STT } from '../../core/stt.js';
 import type { VadSettings } from '../../core/vad.js';
 import type { EngineSet } from '../../engines/engine-set.js';
 import { AudioDecodeError, SUPPORTED_UPLOADS, type DecodedAudio, decodeAudio } from '../../audio/decode-audio.js';
+import { resample } from '../../audio/resample.js';
 import { StreamingResampler } from '../../audio/streaming-resampler.js';
 import { abortOnDisconnect, clientGone } from './http-streaming.js';
 import { checkTranscriptionModel, sttStatus } from './model-names.js';
@@ -199,7 +200,10 @@ interface SpeechSpan {
 async function speechSpans(engines: EngineSet, audio: DecodedAudio, signal: AbortSignal): Promise<SpeechSpan[]> {
   const vad = await engines.createVad(SEGMENT_VAD_SETTINGS);
   const rate = vad.sampleRate;
-  const resampler = audio.sampleRate === rate ? null : await StreamingResampler.acquire(audio.sampleRate, rate);
+  const streaming = audio.sampleRate === rate ? null : await StreamingResampler.acquire(audio.sampleRate, rate);
+  // No streaming resampler free (many requests at once): convert the whole file up front.
+  if (audio.sampleRate !== rate && !streaming) audio = { ...audio, samples: resample(audio.samples, audio.sampleRate, rate), sampleRate: rate };
+  const resampler = streaming;
   const spans: SpeechSpan[] = [];
   let startMs: number | undefined;
   const feed = async (samples: Int16Array) => {
