@@ -408,6 +408,9 @@ export function App() {
         open={settingsOpen}
         onClose={closeSettings}
         voices={state.voices}
+        voiceEngine={state.voiceEngine}
+        voiceEngines={state.voiceEngines}
+        onVoiceEngine={actions.setVoiceEngine}
         voice={state.voice}
         onVoice={actions.setVoice}
         speed={state.speed}

@@ -33,6 +33,10 @@ interface SettingsPanelProps {
   open: boolean;
   onClose(): void;
   voices: Voice[];
+  /** The voice engine speaking now and the usable ones; a picker shows when there are several. */
+  voiceEngine: string | null;
+  voiceEngines: { provider: string; model_id: string }[];
+  onVoiceEngine(provider: string): void;
   voice: string | null;
   onVoice(voice: string): void;
   speed: number;
@@ -50,6 +54,9 @@ interface SettingsPanelProps {
   /** Null: this server has no tutor API (no profile, no backup). */
   tutor: SettingsTutor | null;
 }
+
+/** Display names of the voice engines. */
+const ENGINE_NAMES: Record<string, string> = { kokoro: 'Kokoro', espeak: 'eSpeak NG', supertonic: 'Supertonic', 'openai-compatible': 'Speech server' };
 
 /** Voices grouped by language, groups and voices sorted by name. */
 export function groupVoices(voices: readonly Voice[]): { language: string; label: string; voices: Voice[] }[] {
@@ -171,6 +178,19 @@ export function SettingsPanel(props: SettingsPanelProps) {
 
         <h3 className="settings__section">The tutor</h3>
 
+        {props.voiceEngines.length > 1 ? (
+          <div className="field">
+            <label htmlFor="voice-engine-select">Voice engine</label>
+            <select id="voice-engine-select" value={props.voiceEngine ?? ''} onChange={(event) => props.onVoiceEngine(event.target.value)} disabled={!props.connected}>
+              {props.voiceEngines.map((engine) => (
+                <option key={engine.provider} value={engine.provider}>
+                  {ENGINE_NAMES[engine.provider] ?? engine.provider} ({engine.model_id})
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
+
         <div className="field">
           <label htmlFor="voice-select">Voice</label>
           <select
@@ -185,7 +205,7 @@ export function SettingsPanel(props: SettingsPanelProps) {
                 {group.voices.map((option) => (
                   <option key={option.id} value={option.id}>
                     {option.name}
-                    {option.gender ? ` (${option.gender})` : ''}
+                    {option.gender && !option.name.toLowerCase().includes(option.gender) ? ` (${option.gender})` : ''}
                   </option>
                 ))}
               </optgroup>

@@ -81,6 +81,9 @@ export interface SessionState {
   downloads: Record<string, DownloadProgressEvent>;
   voices: Voice[];
   defaultVoice: string | null;
+  /** The voice engine speaking now, and every usable one (for the engine picker). */
+  voiceEngine: string | null;
+  voiceEngines: { provider: string; model_id: string }[];
   voice: string | null;
   speed: number;
   /** The response running now, or null. */
@@ -118,6 +121,8 @@ export const initialSessionState: SessionState = {
   downloads: {},
   voices: [],
   defaultVoice: null,
+  voiceEngine: null,
+  voiceEngines: [],
   voice: null,
   speed: 1,
   activeResponseId: null,
@@ -300,6 +305,9 @@ function applyServerEvent(state: SessionState, event: ServerEvent): SessionState
         ...state,
         voices: event.voices,
         defaultVoice: event.default_voice,
+        voiceEngine: event.provider,
+        voiceEngines: event.engines ?? [],
+        // After an engine switch the server's session.updated carries the voice it picked.
         voice: state.voice ?? event.default_voice,
       };
     case 'localchat.engine.status': {

@@ -58,6 +58,8 @@ export interface SessionActions {
   endSession(verdict?: string): void;
   closeReport(): void;
   setVoice(voice: string): void;
+  /** Switches this session's voice engine (a provider from `localchat.voices`). */
+  setVoiceEngine(provider: string): void;
   /** Changes the voice's speed now; `remember: false` leaves it to the learner profile. */
   setSpeed(speed: number, remember?: boolean): void;
   /** Replays a tutor message's audio, or stops it if it is the one playing. */
@@ -554,6 +556,9 @@ export function useSession(): Session {
       },
       closeReport() {
         dispatch({ type: 'report-closed' });
+      },
+      setVoiceEngine(provider) {
+        client.send({ type: 'session.update', session: { localchat: { tts: provider } } });
       },
       setVoice(voice) {
         dispatch({ type: 'voice', voice });
