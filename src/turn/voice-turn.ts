@@ -8,7 +8,7 @@
  * every stage; when it fires nothing more is emitted. `whole_reply` delivery reproduces seed 000
  * (all text first, then all audio) for comparison in the benchmark.
  */
-import { REALTIME_SAMPLE_RATE, durationMs } from '../core/audio.js';
+import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
 import { EngineError, isAbortError } from '../core/errors.js';
 import type { ChatRequest, LLM } from '../core/llm.js';
 import type { TTS } from '../core/tts.js';
@@ -265,11 +265,5 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     totalMs: now() - startedAt,
     audioSamples,
   };
-}
-
-
-/** Duration of realtime audio in ms. */
-export function realtimeDurationMs(samples: number): number {
-  return durationMs(samples, REALTIME_SAMPLE_RATE);
 }
 
