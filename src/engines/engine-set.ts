@@ -68,6 +68,8 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
     },
   ) {
     super();
+    // Every realtime session listens for status and downloads (and stops when it closes).
+    this.setMaxListeners(0);
   }
   llm(): LLM {
     return this.engines.llm;

@@ -143,6 +143,8 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
 
   constructor(options: EngineRegistryOptions) {
     super();
+    // Every realtime session listens for status and downloads (and stops when it closes).
+    this.setMaxListeners(0);
     this.config = options.config;
     this.logger = options.logger;
     this.models = options.models ?? new ModelManager({ modelsDir: this.config.modelsDir, logger: this.logger });
