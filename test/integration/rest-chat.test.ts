@@ -4,40 +4,19 @@
  * tutor persona only for `localchat-tutor`, errors in OpenAI's shape (400 / 404 / 502 / 503 and an
  * SSE error event mid-stream), and a client that disconnects mid-stream stopping the LLM.
  */
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineStatus } from '../../src/core/engine-status.js';
 import { StaticEngineSet } from '../../src/engines/engine-set.js';
 import type { EngineSet } from '../../src/engines/engine-set.js';
-import { openAIApi } from '../../src/server/routes/openai-api.js';
 import { ScriptedLLM, tokenize } from '../../src/testing/scripted-llm.js';
 import { ToneTTS } from '../../src/testing/tone-tts.js';
 import { DEFAULT_TUTOR_PROMPT } from '../../src/tutor/persona.js';
+import { startRestServer, stopRestServers } from '../helpers/rest-server.js';
 
-interface RestServer {
-  app: FastifyInstance;
-  url: string;
-  client: OpenAI;
-}
 
-const servers: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of servers.splice(0)) await app.close();
-});
+afterEach(stopRestServers);
 
-/** The REST plugin on its own Fastify app (as app.ts registers it), on a free loopback port. */
-async function startRestServer(engines: EngineSet): Promise<RestServer> {
-  // forceCloseConnections: a client that aborts a stream may leave a fresh keep-alive connection
-  // open with no request on it, which would hold `close` until its headers timeout.
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
-  await app.register(openAIApi, { engines });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  servers.push(app);
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { app, url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'local', maxRetries: 0, timeout: 20_000 }) };
-}
 
 function engineSet(llm: ScriptedLLM): StaticEngineSet {
   return new StaticEngineSet({ llm, tts: new ToneTTS() });

@@ -3,31 +3,18 @@
  * official `openai` client: the LLM, `localchat-tutor`, every usable TTS engine and the STT, in
  * OpenAI's list shape; 404 `model_not_found` for anything else.
  */
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineStatus } from '../../src/core/engine-status.js';
 import { StaticEngineSet } from '../../src/engines/engine-set.js';
 import type { EngineSet } from '../../src/engines/engine-set.js';
-import { openAIApi } from '../../src/server/routes/openai-api.js';
 import { ScriptedLLM } from '../../src/testing/scripted-llm.js';
 import { ScriptedSTT } from '../../src/testing/scripted-stt.js';
 import { ToneTTS } from '../../src/testing/tone-tts.js';
+import { startRestServer, stopRestServers } from '../helpers/rest-server.js';
 
-const servers: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of servers.splice(0)) await app.close();
-});
+afterEach(stopRestServers);
 
-async function startRestServer(engines: EngineSet): Promise<{ url: string; client: OpenAI }> {
-  const app = Fastify({ logger: false, forceCloseConnections: true });
-  await app.register(openAIApi, { engines });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  servers.push(app);
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'local', maxRetries: 0 }) };
-}
 
 describe('GET /v1/models', () => {
   it('lists the LLM, localchat-tutor, each TTS engine and the STT', async () => {

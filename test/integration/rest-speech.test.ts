@@ -5,38 +5,20 @@
  * first bytes arrive while later chunks are still being synthesized, and a client that goes away
  * stops the synthesis.
  */
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/audio/decode-audio.js';
 import { decodeWav } from '../../src/audio/wav.js';
 import { StaticEngineSet } from '../../src/engines/engine-set.js';
 import type { EngineSet } from '../../src/engines/engine-set.js';
-import { openAIApi } from '../../src/server/routes/openai-api.js';
 import { ScriptedLLM } from '../../src/testing/scripted-llm.js';
 import { ToneTTS } from '../../src/testing/tone-tts.js';
 import { chunkText } from '../../src/text/sentence-chunker.js';
+import { startRestServer, stopRestServers } from '../helpers/rest-server.js';
 
-interface RestServer {
-  url: string;
-  client: OpenAI;
-}
 
-const servers: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of servers.splice(0)) await app.close();
-});
+afterEach(stopRestServers);
 
-/** The REST plugin on its own Fastify app (as app.ts registers it), on a free loopback port. */
-async function startRestServer(engines: EngineSet): Promise<RestServer> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
-  await app.register(openAIApi, { engines });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  servers.push(app);
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'local', maxRetries: 0, timeout: 20_000 }) };
-}
 
 function engineSet(tts: ToneTTS, fallbackTts?: ToneTTS): StaticEngineSet {
   return new StaticEngineSet({ llm: new ScriptedLLM({ reply: 'unused' }), tts, fallbackTts });

@@ -7,8 +7,6 @@
  * model 404, no STT 503, STT failure 502.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { Mp3Encoder } from '@breezystack/lamejs';
 import { BufferTarget, EncodedAudioPacketSource, EncodedPacket, OggOutputFormat, Output, WebMOutputFormat } from 'mediabunny';
 import OpenAI, { toFile } from 'openai';
@@ -20,31 +18,15 @@ import { encodeWav } from '../../src/audio/wav.js';
 import { StaticEngineSet } from '../../src/engines/engine-set.js';
 import type { EngineSet } from '../../src/engines/engine-set.js';
 import { createSileroVad } from '../../src/engines/vad/silero-vad.js';
-import { openAIApi, type OpenAIApiOptions } from '../../src/server/routes/openai-api.js';
 import { ScriptedLLM } from '../../src/testing/scripted-llm.js';
 import { ScriptedSTT } from '../../src/testing/scripted-stt.js';
 import { ToneTTS } from '../../src/testing/tone-tts.js';
 import { LIBRIVOX_CLIPS, concatAudio, librivoxAvailable, loadClip, silence } from '../fixtures/librivox.js';
+import { startRestServer, stopRestServers } from '../helpers/rest-server.js';
 
-interface RestServer {
-  url: string;
-  client: OpenAI;
-}
 
-const servers: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of servers.splice(0)) await app.close();
-});
+afterEach(stopRestServers);
 
-/** The REST plugin on its own Fastify app (as app.ts registers it), on a free loopback port. */
-async function startRestServer(engines: EngineSet, options: Partial<OpenAIApiOptions> = {}): Promise<RestServer> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
-  await app.register(openAIApi, { engines, ...options });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  servers.push(app);
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'local', maxRetries: 0, timeout: 30_000 }) };
-}
 
 function engineSet(stt: ScriptedSTT | null, withVad = false): StaticEngineSet {
   return new StaticEngineSet({
