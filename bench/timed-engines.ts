@@ -31,6 +31,28 @@ export interface TimedCall {
   error?: string;
 }
 
+/**
+ * Passes `source` through, recording on `call` the first output's time, the outputs counted by
+ * `isOutput`, a thrown error, and the end time and abort state.
+ */
+async function* timed<T>(call: TimedCall, source: AsyncIterable<T>, signal: AbortSignal, isOutput: (part: T) => boolean): AsyncGenerator<T> {
+  try {
+    for await (const part of source) {
+      if (isOutput(part)) {
+        call.firstOutputAt ??= epochNow();
+        call.outputs++;
+      }
+      yield part;
+    }
+  } catch (error) {
+    call.error = String(error);
+    throw error;
+  } finally {
+    call.endedAt = epochNow();
+    call.aborted = signal.aborted;
+  }
+}
+
 export class TimedLLM implements LLM {
   readonly calls: TimedCall[] = [];
   constructor(readonly inner: LLM) {}
@@ -46,21 +68,7 @@ export class TimedLLM implements LLM {
   async *stream(request: ChatRequest, options: CallOptions): AsyncIterable<LLMStreamPart> {
     const call: TimedCall = { task: request.jsonSchema?.name, startedAt: epochNow(), outputs: 0, samples: 0, aborted: false };
     this.calls.push(call);
-    try {
-      for await (const part of this.inner.stream(request, options)) {
-        if (part.type === 'text-delta') {
-          call.firstOutputAt ??= epochNow();
-          call.outputs++;
-        }
-        yield part;
-      }
-    } catch (error) {
-      call.error = String(error);
-      throw error;
-    } finally {
-      call.endedAt = epochNow();
-      call.aborted = options.signal.aborted;
-    }
+    yield* timed(call, this.inner.stream(request, options), options.signal, (part) => part.type === 'text-delta');
   }
   prepare(conversationId: string, systemPrompt: string, options: CallOptions): Promise<void> {
     return this.inner.prepare?.(conversationId, systemPrompt, options) ?? Promise.resolve();
@@ -91,21 +99,11 @@ export class TimedTTS implements TTS {
   async *synthesize(text: string, options: SynthesizeOptions): AsyncIterable<AudioChunk> {
     const call: TimedCall = { text, startedAt: epochNow(), outputs: 0, samples: 0, aborted: false };
     this.calls.push(call);
-    try {
-      for await (const chunk of this.inner.synthesize(text, options)) {
-        call.firstOutputAt ??= epochNow();
-        call.outputs++;
-        call.samples += chunk.samples.length;
-        call.sampleRate = chunk.sampleRate;
-        yield chunk;
-      }
-    } catch (error) {
-      call.error = String(error);
-      throw error;
-    } finally {
-      call.endedAt = epochNow();
-      call.aborted = options.signal.aborted;
-    }
+    yield* timed(call, this.inner.synthesize(text, options), options.signal, (chunk) => {
+      call.samples += chunk.samples.length;
+      call.sampleRate = chunk.sampleRate;
+      return true;
+    });
   }
   prepare(): Promise<void> {
     return this.inner.prepare?.() ?? Promise.resolve();
