@@ -496,7 +496,7 @@ export class RealtimeSession {
       );
 
       // History keeps what the tutor actually said (the partial reply when cancelled or failed).
-      const answered = [...this.conversation.turns].reverse().find((turn) => turn.role === 'user');
+      const answered = this.conversation.turns.findLast((turn) => turn.role === 'user');
       if (result.replyText || result.status === 'completed') {
         const turn = this.conversation.add({ id: active.itemId, role: 'assistant', text: result.replyText, interrupted: result.status !== 'completed' });
         this.applyTruncation(active.itemId);
