@@ -83,6 +83,14 @@ export interface NoticeEvent {
   message: string;
 }
 
+/** Sent on connect, after `session.created`: the session's conversation and whether the tutor (store, profile, scenarios, `/api`) is on. */
+export interface SessionInfoEvent {
+  type: 'localchat.session.info';
+  event_id: string;
+  conversation_id: string;
+  tutor: boolean;
+}
+
 /** A new conversation started (answer to `localchat.conversation.reset`). */
 export interface ConversationResetEvent {
   type: 'localchat.conversation.reset';
@@ -134,6 +142,7 @@ export type LocalChatServerEvent =
   | ResponseMetricsEvent
   | NoticeEvent
   | ConversationResetEvent
+  | SessionInfoEvent
   | ConversationLoadedEvent
   | CorrectionEvent
   | SessionReportEvent;

@@ -131,6 +131,7 @@ export class RealtimeSession {
   /** Greets the client: session, voices, engine status; warms the LLM's context. */
   start(): void {
     this.emit({ type: 'session.created', session: this.describeSession() });
+    this.emit({ type: 'localchat.session.info', conversation_id: this.conversation.id, tutor: this.options.tutor !== undefined });
     this.sendVoices();
     this.sendEngineStatus();
     this.options.engines.on('status', this.onStatus);

@@ -293,6 +293,8 @@ function applyConnection(state: SessionState, status: ConnectionStatus): Session
 
 function applyServerEvent(state: SessionState, event: ServerEvent): SessionState {
   switch (event.type) {
+    case 'localchat.session.info':
+      return { ...state, serverTutor: event.tutor, conversation: { ...emptyConversation, id: event.conversation_id } };
     case 'session.created':
     case 'session.updated': {
       const { voice, speed } = sessionOutput(event.session);

@@ -146,7 +146,7 @@ export function useSession(): Session {
     queueTimer: null as ReturnType<typeof setTimeout> | null,
     speedTimer: null as ReturnType<typeof setTimeout> | null,
     /**
-     * Resets sent only to learn the new session's conversation id (at connect): their answer
+     * Resets sent quietly (a fresh conversation after an automatic resume failed): their answer
      * must not clear the screen.
      */
     quietResets: 0,
@@ -163,7 +163,7 @@ export function useSession(): Session {
 
   /**
    * A new server session: carry on with the conversation of the last one (after a reconnect, when
-   * it was saved), else learn the new conversation's id without touching the screen.
+   * it was saved). Otherwise the session's own conversation (`localchat.session.info`) is used.
    */
   const greetSession = useCallback(() => {
     const current = live.current;
@@ -177,7 +177,6 @@ export function useSession(): Session {
         return;
       }
     }
-    if (client.send({ type: 'localchat.conversation.reset' })) current.quietResets++;
   }, [client]);
 
   const requestReply = useCallback(
