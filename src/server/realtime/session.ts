@@ -83,6 +83,8 @@ export class RealtimeSession {
   private transcribing: Promise<void> = Promise.resolve();
   /** The last spoken user turn could not be transcribed: its response.create has nothing to answer. */
   private lastInputFailed = false;
+  /** Speech recognition was asked to load for this session. */
+  private sttRequested = false;
   /** Item id announced at `speech_started`, used again at commit. */
   private speechItemId: string | null = null;
   /** Spoken chunks (text + audio samples) of recent replies, by assistant item id. */
@@ -219,6 +221,8 @@ export class RealtimeSession {
         this.cancelResponse('client_cancelled');
         return;
       case 'input_audio_buffer.append':
+        // The learner is speaking: speech recognition loads now if it has not yet.
+        this.prepareStt();
         try {
           this.inputAudio.append(event.audio);
         } catch (error) {
@@ -314,8 +318,9 @@ export class RealtimeSession {
     if (update.max_output_tokens !== undefined) this.settings.maxOutputTokens = update.max_output_tokens;
     if (update.localchat?.delivery) this.settings.delivery = update.localchat.delivery;
     const input = update.audio?.input;
-    // A client that sets up audio input will speak soon: load speech recognition now.
-    if (input?.transcription || input?.turn_detection !== undefined) void this.options.engines.prepareStt().catch(() => undefined);
+    // A client that sets up server-side turn detection or transcription will speak soon: load
+    // speech recognition now. (`turn_detection: null` is also what a typing client sends.)
+    if (input?.transcription || input?.turn_detection) this.prepareStt();
     if (input?.transcription !== undefined) this.settings.transcriptionLanguage = input.transcription?.language;
     if (input?.turn_detection !== undefined) {
       const detection = input.turn_detection;
@@ -655,6 +660,13 @@ export class RealtimeSession {
     turn.text = spokenText(chunks.filter(Boolean), (audioEndMs / 1000) * REALTIME_SAMPLE_RATE);
     turn.interrupted = true;
     this.tutor.truncated(turn);
+  }
+
+  /** Starts loading speech recognition once per session (STT loads on first use). */
+  private prepareStt(): void {
+    if (this.sttRequested) return;
+    this.sttRequested = true;
+    void this.options.engines.prepareStt().catch(() => undefined);
   }
 
   /** Evaluates the system prompt ahead of the first turn (DESIGN.md: prompt processing dominates TTFT). */
