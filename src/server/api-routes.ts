@@ -6,17 +6,30 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
 import { conversationToJson, conversationToMarkdown } from '../store/export.js';
 import { StoreError } from '../store/store-error.js';
+import type { Progress } from '../store/progress.js';
 import type { Store } from '../store/store.js';
 import { CEFR_LEVELS, CORRECTION_STYLES } from '../tutor/profile.js';
 import { TOPICS } from '../tutor/topics.js';
 import { abortOnDisconnect } from './routes/http-streaming.js';
+import type { PublicConfig } from './public-config.js';
 import type { TutorService } from './tutor-service.js';
+
+/** The first 16 bytes of every SQLite 3 database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Import refusals that are the file's fault (answered 400), with what to tell the learner. */
+const INVALID_BACKUP = new Map<string, string>([
+  ['corrupt', 'the file is damaged or not a database'],
+  ['foreign', 'a SQLite database, but not LocalChat\'s'],
+  ['version', 'it was written by a newer LocalChat'],
+  ['constraint', 'it cannot replace the database'],
+]);
 
 /** Largest backup accepted for import, bytes. */
 const MAX_BACKUP_BYTES = 512 * 1024 * 1024;
@@ -54,6 +67,28 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T 
   return undefined;
 }
 
+/**
+ * Progress without the sessions in which no reply came (every reply failed, e.g. with no LLM):
+ * such a session measured nothing, and would show as "0 mistakes". A reply counts when its saved
+ * text is not empty (a failed reply keeps only what the LLM said before failing).
+ */
+export function answeredOnly(store: Pick<Store, 'getConversation'>, progress: Progress): Progress {
+  const sessions = progress.sessions.filter((session) =>
+    (store.getConversation(session.conversationId)?.turns ?? []).some((turn) => turn.role === 'assistant' && turn.text.trim() !== ''),
+  );
+  if (sessions.length === progress.sessions.length) return progress;
+  const present = new Set(sessions.flatMap((session) => Object.keys(session.errorsByCategory)));
+  return { sessions, categories: progress.categories.filter((category) => present.has(category)) };
+}
+
+/**
+ * `GET /api/config`: the configuration in effect, without secrets (see public-config.ts). Served
+ * with or without the tutor.
+ */
+export function registerConfigRoute(app: FastifyInstance, read: () => PublicConfig): void {
+  app.get('/api/config', async () => read());
+}
+
 export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): void {
   /** The open store, or an answer saying why there is none. */
   const storeOr = (reply: FastifyReply): Store | undefined => {
@@ -63,14 +98,20 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
     void fail(reply, 503, 'store_unavailable', `The database is unavailable${status && !status.ok ? `: ${status.message}` : ''}. Conversations go on, but are not saved.`);
     return undefined;
   };
-  /** Runs a store call, mapping StoreError to 503 (database trouble) or 400 (bad value). */
-  const withStore = async (reply: FastifyReply, action: (store: Store) => unknown) => {
+  /**
+   * Runs a store call, mapping StoreError to 503 (database trouble) or 400 (bad value). Database
+   * trouble (a full disk, a lock, ...) also shows in `/api/store` and the log until it is over.
+   */
+  const withStore = async (reply: FastifyReply, action: (store: Store) => unknown, operation = 'api') => {
     const store = storeOr(reply);
     if (!store) return reply;
     try {
       return await action(store);
     } catch (error) {
-      if (StoreError.isInstance(error)) return fail(reply, error.code === 'constraint' ? 400 : 503, `store_${error.code}`, error.message);
+      if (StoreError.isInstance(error)) {
+        if (error.retryable) tutor.store?.reportFailure(operation, error);
+        return fail(reply, error.code === 'constraint' ? 400 : 503, `store_${error.code}`, error.message);
+      }
       throw error;
     }
   };
@@ -146,7 +187,7 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
   app.post('/api/vocabulary', async (request, reply) => {
     const body = parse(wordSchema, request.body, reply);
     if (!body) return reply;
-    return withStore(reply, (store) => reply.code(201).send(store.addWord(body)));
+    return withStore(reply, (store) => reply.code(201).send(store.addWord(body)), 'addWord');
   });
   app.post('/api/vocabulary/explain', async (request, reply) => {
     const body = parse(z.object({ word: z.string().trim().min(1).max(60), sentence: z.string().max(1000).optional() }), request.body, reply);
@@ -170,7 +211,7 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
     ),
   );
 
-  app.get('/api/progress', async (_request, reply) => withStore(reply, (store) => store.progress()));
+  app.get('/api/progress', async (_request, reply) => withStore(reply, (store) => answeredOnly(store, store.progress())));
 
   app.get('/api/backup', async (_request, reply) =>
     withStore(reply, async (store) => {
@@ -192,17 +233,29 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
     scope.post('/api/backup', { bodyLimit: MAX_BACKUP_BYTES }, async (request, reply) => {
       if (!Buffer.isBuffer(request.body) || request.body.length === 0) return fail(reply, 400, 'invalid_request', 'Send the backup file as the body, with Content-Type: application/octet-stream.');
       const body = request.body;
-      return withStore(reply, (store) => {
-        const dir = mkdtempSync(join(tmpdir(), 'localchat-import-'));
-        try {
-          const file = join(dir, 'import.db');
-          writeFileSync(file, body);
-          const result = store.importBackup(file);
-          return { imported: true, fromVersion: result.fromVersion, schemaVersion: result.schemaVersion, previous: result.previousPath };
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      });
+      // https://www.sqlite.org/fileformat.html#the_database_header: every SQLite 3 file starts so.
+      if (body.length < 100 || !body.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
+        return fail(reply, 400, 'invalid_backup', 'This file is not a LocalChat backup (not a SQLite database). Nothing was changed.');
+      }
+      const store = storeOr(reply);
+      if (!store) return reply;
+      const dir = mkdtempSync(join(tmpdir(), 'localchat-import-'));
+      try {
+        const file = join(dir, 'import.db');
+        writeFileSync(file, body);
+        const result = store.importBackup(file);
+        // `previous`: the file name (in the data directory) the replaced database was kept as.
+        return { imported: true, fromVersion: result.fromVersion, schemaVersion: result.schemaVersion, previous: result.previousPath ? basename(result.previousPath) : null };
+      } catch (error) {
+        if (!StoreError.isInstance(error)) throw error;
+        // The answer names no server path: the log has the full message.
+        request.log.warn({ err: error }, 'backup import refused');
+        if (INVALID_BACKUP.has(error.code)) return fail(reply, 400, 'invalid_backup', `This file is not a usable LocalChat backup (${INVALID_BACKUP.get(error.code)}). Nothing was changed.`);
+        if (error.retryable) tutor.store?.reportFailure('importBackup', error);
+        return fail(reply, 503, `store_${error.code}`, 'The backup could not be imported: the database could not be written (see /api/store and the server log). Nothing was changed.');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

@@ -178,8 +178,12 @@ export class TutorService {
   startConversation(id: string, title: string | undefined, theme: SessionTheme): void {
     this.options.store?.createConversation({ id, title, scenarioId: theme.scenario?.id ?? null, mode: theme.scenario ? 'scenario' : theme.topic ? `topic:${theme.topic.id}` : 'free' });
   }
-  saveTurn(turn: NewTurn): void {
-    this.options.store?.appendTurn(turn);
+  /**
+   * @returns true when saved (or no database is configured); false when it waits for retry or was
+   * lost: the store's `writeFailed` event and `status()` say which and why
+   */
+  saveTurn(turn: NewTurn): boolean {
+    return this.options.store?.appendTurn(turn) ?? true;
   }
   updateTurn(conversationId: string, turnId: string, patch: TurnPatch): void {
     this.options.store?.updateTurn(conversationId, turnId, patch);

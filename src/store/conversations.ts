@@ -285,7 +285,11 @@ export class ConversationRepository {
     if (!this.summaryExists(input.conversationId)) {
       throw new StoreError('constraint', `No conversation "${input.conversationId}" to add turn "${input.id}" to.`, { path: this.connection.path });
     }
-    const { seq } = this.connection.statement<{ seq: number }>(SQL.insertTurn).get(row)!;
+    // `.all()`, not `.get()`: `.get()` stops after the first row, and the statement's implicit
+    // commit then fails unseen (SQLITE_FULL at commit is lost); `.all()` runs it to the end, so a
+    // failed commit throws. https://www.sqlite.org/lang_returning.html ("processing ... is done
+    // when the statement is first stepped", the commit when it finishes).
+    const { seq } = this.connection.statement<{ seq: number }>(SQL.insertTurn).all(row)[0]!;
     return {
       conversationId: row.conversationId,
       id: row.id,

@@ -6,7 +6,13 @@
  * to 30 s by default; each try may block the event loop for up to busy_timeout, so new writes join
  * the queue rather than try at once); once the cause is gone they are saved and the status is ok
  * again. A write the database refuses for its content (`constraint`: unknown conversation, a turn
- * id used twice) is logged and dropped: retrying would not help.
+ * id used twice) is logged and dropped: retrying would not help. Every write that is not saved at
+ * once (queued, or dropped) is also announced with a `writeFailed` event, so that the client that
+ * asked for it can be told (its item id, whether it is kept for retry).
+ *
+ * Writes made on `store` directly (the REST API) are not queued: they throw, and the caller answers
+ * with an error; `reportFailure` puts their failure into `status()` and the log as well, until a
+ * probe write (on the retry timer) or a later queued write shows the database takes writes again.
  *
  * Reads go to `store` directly (undefined while the database cannot be opened) and may throw
  * StoreError.
@@ -22,7 +28,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { NewConversation, NewCorrection, NewTurn, TurnPatch } from './conversations.js';
 import { databasePath } from './database.js';
-import { type StoreErrorCode, toStoreError } from './store-error.js';
+import { type StoreError, type StoreErrorCode, toStoreError } from './store-error.js';
 import { Store, type StoreOptions } from './store.js';
 import type { NewWord } from './vocabulary.js';
 
@@ -42,6 +48,17 @@ export type StoreStatus =
       since: number;
     };
 
+/** A write that was not saved when asked (see `SafeStore` events). */
+export interface WriteFailure {
+  /** The SafeStore method, e.g. `appendTurn`. */
+  operation: string;
+  code: StoreErrorCode;
+  /** What happened and what to do (the status message, or why the write was dropped). */
+  message: string;
+  /** True: waits in the queue and is saved once the database takes writes again; false: lost. */
+  queued: boolean;
+}
+
 /** The pino methods SafeStore logs with. */
 export type StoreLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -60,7 +77,7 @@ interface PendingWrite {
   apply: (store: Store) => void;
 }
 
-export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
+export class SafeStore extends EventEmitter<{ status: [StoreStatus]; writeFailed: [WriteFailure] }> {
   readonly path: string;
   private current: Store | undefined;
   private readonly pending: PendingWrite[] = [];
@@ -68,6 +85,8 @@ export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
   private retryDelayMs: number;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The current problem came from a write on `store` directly (nothing queued proves recovery). */
+  private reportedOnly = false;
   private readonly logger: StoreLogger | undefined;
   private readonly clock: () => number;
 
@@ -156,6 +175,7 @@ export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
       return false;
     }
     const store = this.current!;
+    if (this.problem && this.reportedOnly && this.pending.length === 0 && !this.probe(store)) return false;
     while (this.pending.length > 0) {
       const next = this.pending[0]!;
       try {
@@ -175,6 +195,21 @@ export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
     }
     this.recover();
     return true;
+  }
+
+  /**
+   * A write made on `store` directly failed: when it is a storage condition (disk full, locked, ...)
+   * it shows in `status()`, is logged once, and a probe write on the retry timer clears it once
+   * the database takes writes again. Content errors (`constraint`) are the caller's to answer.
+   * @returns the error as a StoreError
+   */
+  reportFailure(operation: string, error: unknown): StoreError {
+    const storeError = toStoreError(error, this.path);
+    if (!storeError.retryable || this.closed) return storeError;
+    if (!this.problem) this.reportedOnly = true;
+    this.fail(storeError.code, storeError.message, operation);
+    this.scheduleRetry();
+    return storeError;
   }
 
   /** Tries the queued writes a last time, stops retrying and closes the database. */
@@ -199,28 +234,61 @@ export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
         const storeError = toStoreError(error, this.path);
         if (!storeError.retryable) {
           this.logger?.warn({ operation: name, code: storeError.code, error: storeError.message }, 'database write dropped');
+          this.emit('writeFailed', { operation: name, code: storeError.code, message: storeError.message, queued: false });
           return false;
         }
-        this.enqueue(name, apply);
-        this.fail(storeError.code, storeError.message);
+        this.reportedOnly = false;
+        this.fail(storeError.code, storeError.message, name);
+        this.announce(name, this.enqueue(name, apply));
         this.scheduleRetry();
         return false;
       }
     }
     // Earlier writes are waiting: this one goes behind them, in order, and waits for the retry
     // timer (each attempt may block the event loop for up to busy_timeout).
-    this.enqueue(name, apply);
+    this.reportedOnly = false;
+    this.announce(name, this.enqueue(name, apply));
     this.scheduleRetry();
     return false;
   }
 
-  private enqueue(name: string, apply: (store: Store) => void): void {
+  /** Emits `writeFailed` for a write that waits (or was dropped because the queue is full). */
+  private announce(name: string, queued: boolean): void {
+    const problem = this.problem;
+    const code = problem?.code ?? 'unknown';
+    const message = problem?.message ?? `Database ${this.path}: the write waits behind earlier ones.`;
+    this.emit('writeFailed', { operation: name, code, message: queued ? message : `${message} The write queue is full: this was not saved.`, queued });
+  }
+
+  /** @returns false when the queue is full and the write was dropped */
+  private enqueue(name: string, apply: (store: Store) => void): boolean {
     if (this.pending.length >= (this.options.maxPendingWrites ?? 10_000)) {
       if (this.problem) this.problem.droppedWrites++;
       if (this.problem?.droppedWrites === 1) this.logger?.error({ path: this.path }, 'database write queue full: new writes are dropped');
-      return;
+      return false;
     }
     this.pending.push({ name, apply });
+    return true;
+  }
+
+  /**
+   * A write that needs free space and changes nothing: a settings row written and deleted in one
+   * transaction (its commit appends pages to the WAL). @returns true when it committed
+   */
+  private probe(store: Store): boolean {
+    try {
+      const db = store.database;
+      db.transaction(() => {
+        db.prepare("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES ('localchat.storeProbe', 'true', 0)").run();
+        db.prepare("DELETE FROM settings WHERE key = 'localchat.storeProbe'").run();
+      }).immediate();
+      return true;
+    } catch (error) {
+      const storeError = toStoreError(error, this.path);
+      this.fail(storeError.code, storeError.message, 'probe');
+      this.scheduleRetry();
+      return false;
+    }
   }
 
   /** @returns true when open */
@@ -236,13 +304,13 @@ export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
   }
 
   /** Logs and emits only when the problem is new or changes kind. */
-  private fail(code: StoreErrorCode, message: string): void {
+  private fail(code: StoreErrorCode, message: string, operation?: string): void {
     if (this.problem?.code === code) {
       this.problem.message = message;
       return;
     }
     this.problem = { ok: false, path: this.path, code, message, pendingWrites: this.pending.length, droppedWrites: this.problem?.droppedWrites ?? 0, since: this.problem?.since ?? this.clock() };
-    this.logger?.error({ code, path: this.path, error: message }, 'database unavailable: the conversation goes on in memory');
+    this.logger?.error({ code, path: this.path, operation, error: message }, 'database unavailable: writes wait and are retried; the conversation goes on in memory');
     this.emit('status', this.status());
   }
 
@@ -253,6 +321,7 @@ export class SafeStore extends EventEmitter<{ status: [StoreStatus] }> {
     if (!this.problem) return;
     const { code, since, droppedWrites } = this.problem;
     this.problem = undefined;
+    this.reportedOnly = false;
     this.logger?.info({ code, path: this.path, unavailableMs: this.clock() - since, droppedWrites }, 'database available again: waiting writes saved');
     this.emit('status', this.status());
   }

@@ -98,7 +98,9 @@ export class VocabularyRepository {
   add(input: NewWord): VocabularyEntry {
     const word = input.word.trim();
     if (!word) throw new StoreError('constraint', 'A saved word cannot be empty.', { path: this.connection.path });
-    const row = this.connection.statement<VocabularyRow>(SQL.add).get({
+    // `.all()`, not `.get()`, on INSERT ... RETURNING: see ConversationRepository.appendTurn (a
+    // commit that fails after the first row is only seen when the statement runs to its end).
+    const row = this.connection.statement<VocabularyRow>(SQL.add).all({
       word,
       meaning: input.meaning?.trim() ?? '',
       meaningNative: input.meaningNative ?? null,
@@ -106,7 +108,7 @@ export class VocabularyRepository {
       conversationId: input.conversationId ?? null,
       turnId: input.turnId ?? null,
       createdAt: input.createdAt ?? this.connection.now(),
-    })!;
+    })[0]!;
     return toEntry(row);
   }
 
@@ -130,7 +132,7 @@ export class VocabularyRepository {
 
   update(id: number, patch: WordPatch): VocabularyEntry | undefined {
     if (patch.word !== undefined && !patch.word.trim()) throw new StoreError('constraint', 'A saved word cannot be empty.', { path: this.connection.path });
-    const row = this.connection.statement<VocabularyRow>(SQL.update).get({
+    const [row] = this.connection.statement<VocabularyRow>(SQL.update).all({
       id,
       setWord: patch.word === undefined ? 0 : 1,
       word: patch.word?.trim() ?? null,

@@ -81,6 +81,10 @@ export interface NoticeEvent {
   event_id: string;
   level: 'info' | 'warning' | 'error';
   message: string;
+  /** The conversation item the notice is about (e.g. a turn that could not be saved). */
+  item_id?: string;
+  /** A machine-readable reason, e.g. `store_full` (a turn waits for disk space). */
+  code?: string;
 }
 
 /** Sent on connect, after `session.created`: the session's conversation and whether the tutor (store, profile, scenarios, `/api`) is on. */

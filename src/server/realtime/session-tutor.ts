@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../core/errors.js';
 import type { Conversation, ConversationTurn } from '../../turn/conversation.js';
 import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
+import type { WriteFailure } from '../../store/safe-store.js';
 import type { SessionTheme, TutorService } from '../tutor-service.js';
 import type { ConversationLoadedEvent, CorrectionPayload, OutgoingEvent } from './server-events.js';
 
@@ -96,14 +97,14 @@ export class SessionTutor {
   userTurn(turn: ConversationTurn, source: 'typed' | 'spoken', speechMs?: number): void {
     if (!this.tutor) return;
     this.ensureStored(turn.text);
-    this.tutor.saveTurn({ conversationId: this.conversation.id, id: turn.id, role: 'user', text: turn.text, source, speechMs: speechMs ?? null });
+    this.saving(turn.id, () => this.tutor!.saveTurn({ conversationId: this.conversation.id, id: turn.id, role: 'user', text: turn.text, source, speechMs: speechMs ?? null }));
   }
 
   /** A reply finished (completed, cancelled or failed). Saved now. */
   assistantTurn(turn: ConversationTurn, timings: TurnTimings): void {
     if (!this.tutor) return;
     this.ensureStored(turn.text);
-    this.tutor.saveTurn({ conversationId: this.conversation.id, id: turn.id, role: 'assistant', text: turn.text, interrupted: turn.interrupted ?? false, ...timings });
+    this.saving(turn.id, () => this.tutor!.saveTurn({ conversationId: this.conversation.id, id: turn.id, role: 'assistant', text: turn.text, interrupted: turn.interrupted ?? false, ...timings }));
   }
 
   /** A reply was cut to what the learner heard (barge-in). */
@@ -157,6 +158,35 @@ export class SessionTutor {
     } catch (error) {
       this.emit({ type: 'localchat.notice', level: 'error', message: `The session report could not be written: ${errorMessage(error)}` });
     }
+  }
+
+  /**
+   * Runs one save; when it was not saved at once (disk full, database locked, ...) tells the
+   * client with a `localchat.notice` (level `error`, `item_id`, `code` `store_<reason>`): the same
+   * words for every turn of one outage, so the UI shows one banner.
+   */
+  private saving(itemId: string, save: () => boolean): void {
+    const store = this.tutor?.store;
+    let failure: WriteFailure | undefined;
+    const listener = (reported: WriteFailure) => {
+      failure ??= reported;
+    };
+    store?.on('writeFailed', listener);
+    let saved: boolean;
+    try {
+      saved = save();
+    } finally {
+      store?.off('writeFailed', listener);
+    }
+    if (saved) return;
+    const reason = failure ?? { code: 'unknown', message: 'The database did not take the write.', queued: false };
+    const message = !reason.queued
+      ? `This message could not be saved: ${reason.message}`
+      : reason.code === 'full'
+        ? "Can't save: the disk is full. Free some space; your conversation is kept and saved once there is room (unless the server stops first)."
+        : `Can't save right now: ${reason.message}`;
+    this.logger.debug({ itemId, code: reason.code, queued: reason.queued }, 'turn not saved yet');
+    this.emit({ type: 'localchat.notice', level: 'error', message, item_id: itemId, code: `store_${reason.code}` });
   }
 
   private ensureStored(firstText: string): void {
