@@ -29,10 +29,23 @@ export interface ChatRequest {
    * turn evaluates only the new tokens. Engines without such a cache ignore it.
    */
   conversationId?: string;
+  /**
+   * A side task (a correction card, a word meaning, a report, an API call with no conversation):
+   * engines with a KV cache per conversation run it on a sequence kept for side work, so it never
+   * takes a learner's cached conversation away. `conversationId` then only names the task, so its
+   * constant prompt prefix can stay cached between calls.
+   */
+  background?: boolean;
 }
 
 export interface Usage {
+  /** Tokens of the whole prompt. */
   promptTokens?: number;
+  /**
+   * Of those, tokens the engine did not evaluate because its cache held them (measured by the
+   * engine, e.g. llama.cpp's token meter or a server's `cached_tokens`), when it knows.
+   */
+  cachedPromptTokens?: number;
   completionTokens?: number;
 }
 
@@ -52,6 +65,11 @@ export interface LLM {
   stream(request: ChatRequest, options: CallOptions): AsyncIterable<LLMStreamPart>;
   /** Optional warm-up: evaluate the system prompt before the learner speaks. */
   prepare?(conversationId: string, systemPrompt: string, options: CallOptions): Promise<void>;
+  /**
+   * Exact token count of `text` with the model's tokenizer, when the engine has one at hand
+   * (history budgeting then uses it instead of {@link estimateTokens}).
+   */
+  countTokens?(text: string): number;
   /** Forget a conversation's cached context. */
   release?(conversationId: string): void;
   dispose?(): Promise<void>;

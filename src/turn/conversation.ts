@@ -1,6 +1,12 @@
 /**
- * A conversation's history and the context window: system prompt + the most recent turns that
- * fit the LLM's context, leaving room for the reply.
+ * A conversation's history and the context window: system prompt + the turns that fit the LLM's
+ * context, leaving room for the reply.
+ *
+ * The window is trimmed in large blocks, not a turn at a time: once the history no longer fits,
+ * the oldest turns are dropped until it fills at most half the budget, and the window's start then
+ * stays put until it fills again. An engine that keeps the conversation's KV cache (llama.cpp)
+ * therefore reuses the whole prefix on almost every turn and re-evaluates the history only at the
+ * rare trims, instead of on every turn once the window is full (docs/decisions/002-long-lessons.md).
  */
 import { randomUUID } from 'node:crypto';
 import { type ChatMessage, estimateTokens } from '../core/llm.js';
@@ -8,15 +14,41 @@ import { type ChatMessage, estimateTokens } from '../core/llm.js';
 export interface ConversationTurn {
   id: string;
   role: 'user' | 'assistant';
+  /** What was said (for a cut reply: what the learner heard, or what was produced by then). */
   text: string;
   /** True when the reply was cancelled before it finished: `text` is what was produced by then. */
   interrupted?: boolean;
+  /**
+   * The LLM's exact output for this reply, before display filtering, when it differs from `text`.
+   * The history sends it back verbatim so that it re-tokenizes to the tokens the engine generated
+   * and their KV cache is reused. Cleared when the reply is cut to what was heard.
+   */
+  llmText?: string;
 }
+
+/** Options of {@link Conversation.messages}. */
+export interface WindowOptions {
+  /** Room kept for the reply, in tokens. Default 512. */
+  reserveTokens?: number;
+  /** Exact token counter (the model's tokenizer); default {@link estimateTokens}. */
+  countTokens?: (text: string) => number;
+}
+
+/** Tokens a chat template adds around each message (ChatML: `<|im_start|>role\n` ... `<|im_end|>\n`). */
+const MESSAGE_OVERHEAD_TOKENS = 8;
+
+/** After a trim the kept history fills at most this share of the budget, so trims are rare. */
+const KEEP_AFTER_TRIM = 0.5;
 
 export class Conversation {
   /** Stable id, used as the LLM engine's KV-cache key. Changes on `reset()`. */
   id: string = randomUUID();
   readonly turns: ConversationTurn[] = [];
+  /** Id of the first turn in the context window (sticky between calls); undefined: from the start. */
+  private windowStartId: string | undefined;
+  /** Turns dropped from the window so far. */
+  droppedTurns = 0;
+  private readonly tokenCounts = new Map<string, { text: string; tokens: number }>();
 
   constructor(public systemPrompt: string) {}
 
@@ -24,6 +56,19 @@ export class Conversation {
     const full = { ...turn, id: turn.id ?? `item_${randomUUID().replaceAll('-', '').slice(0, 20)}` };
     this.turns.push(full);
     return full;
+  }
+
+  /** Whether a turn with this item id exists. */
+  has(id: string): boolean {
+    return this.turns.some((turn) => turn.id === id);
+  }
+
+  /** Removes a turn (e.g. a spoken turn that could not be transcribed). */
+  remove(turn: ConversationTurn): void {
+    const index = this.turns.indexOf(turn);
+    if (index < 0) return;
+    if (this.windowStartId === turn.id) this.windowStartId = this.turns[index + 1]?.id;
+    this.turns.splice(index, 1);
   }
 
   get lastTurn(): ConversationTurn | undefined {
@@ -34,28 +79,60 @@ export class Conversation {
   reset(): void {
     this.turns.length = 0;
     this.id = randomUUID();
+    this.windowStartId = undefined;
+    this.droppedTurns = 0;
+    this.tokenCounts.clear();
   }
 
   /**
-   * Messages for the LLM: the system prompt, then the newest turns whose estimated size fits in
-   * `contextTokens - reserveTokens`. The oldest turns go first; the newest user turn always stays.
-   * Empty turns (e.g. a reply cancelled before any text) are left out.
+   * Messages for the LLM: the system prompt, then the turns of the context window (see the file's
+   * comment), which always holds the newest user turn. Empty turns (e.g. a reply cancelled before
+   * any text) are left out; a window never starts with an assistant turn.
    * @param contextTokens the model's context size, in tokens
-   * @param reserveTokens room kept for the reply, in tokens
    */
-  messages(contextTokens: number, reserveTokens = 512): ChatMessage[] {
-    let budget = contextTokens - reserveTokens - estimateTokens(this.systemPrompt) - 8;
+  messages(contextTokens: number, options: WindowOptions | number = {}): ChatMessage[] {
+    const { reserveTokens = 512, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
+    const budget = contextTokens - reserveTokens - countTokens(this.systemPrompt) - MESSAGE_OVERHEAD_TOKENS;
+    const cost = (turn: ConversationTurn): number => {
+      const text = this.contentOf(turn);
+      const cached = this.tokenCounts.get(turn.id);
+      if (cached?.text === text) return cached.tokens;
+      const tokens = countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
+      this.tokenCounts.set(turn.id, { text, tokens });
+      return tokens;
+    };
+
+    let start = this.windowStartId === undefined ? 0 : Math.max(0, this.turns.findIndex((turn) => turn.id === this.windowStartId));
+    const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.contentOf(turn).trim() ? cost(turn) : 0), 0);
+    if (total(start) > budget) {
+      // Drop the oldest turns until the rest fills at most KEEP_AFTER_TRIM of the budget (the
+      // newest turn always stays), then start at a user turn.
+      const target = budget * KEEP_AFTER_TRIM;
+      let remaining = total(start);
+      while (start < this.turns.length - 1 && remaining > target) {
+        const turn = this.turns[start]!;
+        if (this.contentOf(turn).trim()) remaining -= cost(turn);
+        start++;
+      }
+      while (start < this.turns.length - 1 && this.turns[start]!.role === 'assistant') start++;
+      this.droppedTurns = start;
+      this.windowStartId = this.turns[start]?.id;
+      for (const turn of this.turns.slice(0, start)) this.tokenCounts.delete(turn.id);
+    }
+
     const kept: ChatMessage[] = [];
-    for (let i = this.turns.length - 1; i >= 0; i--) {
-      const turn = this.turns[i]!;
-      if (!turn.text.trim()) continue;
-      const cost = estimateTokens(turn.text) + 8;
-      if (cost > budget && kept.length > 0) break;
-      budget -= cost;
-      kept.unshift({ role: turn.role, content: turn.text });
+    for (const turn of this.turns.slice(start)) {
+      const content = this.contentOf(turn);
+      if (!content.trim()) continue;
+      kept.push({ role: turn.role, content });
     }
     // A reply must not start with an orphan assistant turn right after the system prompt.
     while (kept[0]?.role === 'assistant' && kept.length > 1) kept.shift();
     return [{ role: 'system', content: this.systemPrompt }, ...kept];
+  }
+
+  /** What the LLM sees of a turn: the reply's exact output when known, else its text. */
+  private contentOf(turn: ConversationTurn): string {
+    return turn.role === 'assistant' && turn.llmText !== undefined ? turn.llmText : turn.text;
   }
 }

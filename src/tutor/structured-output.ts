@@ -105,6 +105,8 @@ async function attemptOnce<T>(
         maxTokens: options.maxTokens ?? task.maxTokens,
         temperature,
         ...(options.conversationId !== undefined ? { conversationId: options.conversationId } : {}),
+        // Side work: it must never take a learner's cached conversation.
+        background: true,
       },
       { signal: options.signal },
     );

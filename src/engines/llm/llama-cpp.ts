@@ -52,17 +52,23 @@ export interface LlamaCppLLMOptions {
   /** Reported `modelId`. Default: the file name without `.gguf`. */
   modelId?: string;
   /**
-   * Context size of each conversation, in tokens. Default 4096, capped at the model's training
-   * context. KV memory is allocated up front for `contextSize * maxConversations` tokens
-   * (~28 KB a token for Qwen2.5-1.5B with an f16 cache: 4096 x 4 ~ 460 MB).
+   * Context size of each sequence, in tokens. Default {@link DEFAULT_CONTEXT_SIZE}, capped at the
+   * model's training context. KV memory is allocated up front for `contextSize x sequences`
+   * tokens (~28 KB a token for Qwen2.5-1.5B with an f16 cache: 8192 x 3 ~ 690 MB).
    */
   contextSize?: number;
   /**
-   * Conversations whose KV cache is kept at once (one context sequence each). Default 4. When a
-   * fifth conversation arrives, the least recently used one's sequence is taken over; that
-   * conversation's next turn evaluates its whole prompt again.
+   * Conversations whose KV cache is kept at once (one context sequence each). Default 2. When one
+   * more conversation arrives, the least recently used one's sequence is taken over; that
+   * conversation's next turn evaluates its whole prompt again. Side work never takes one.
    */
   maxConversations?: number;
+  /**
+   * Sequences for side work ({@link ChatRequest.background} requests: correction cards, word
+   * meanings, reports, API calls without a conversation), in addition to `maxConversations`.
+   * Default 1. With 0, side work shares the conversations' sequences (and may evict them).
+   */
+  sideSequences?: number;
   /** CPU threads for evaluation. Default: physical core count ({@link physicalCoreCount}). */
   threads?: number;
   /** GPU backend. `'auto'` (default) uses CUDA, Vulkan or Metal when available; `false` forces the CPU. */
@@ -85,13 +91,40 @@ export interface LlamaCppLLMOptions {
   logLevel?: 'disabled' | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 }
 
+/**
+ * Default context size of a sequence, in tokens: room for a 40-minute lesson (~60 turns of
+ * ~110 tokens plus a ~400-token system prompt) without dropping history, so the KV cache holds
+ * the whole lesson (docs/decisions/002-long-lessons.md).
+ */
+export const DEFAULT_CONTEXT_SIZE = 8192;
+
+/**
+ * Smallest training context accepted, in tokens: the tutor's system prompt (~400), a few turns
+ * and a reply (up to 512) must fit. Models trained for less fail every reply.
+ */
+export const MIN_TRAIN_CONTEXT = 2048;
+
 /** What one `stream` call cost; read it from {@link LlamaCppLLM.lastTurnStats}. */
 export interface LlamaCppTurnStats {
   conversationId: string | undefined;
   /** Tokens of the whole prompt (system prompt, history, new message, reply header). */
   promptTokens: number;
-  /** Of those, the prefix already in the sequence's KV cache and not evaluated again. */
+  /**
+   * Of those, the prefix already in the sequence's KV cache and not evaluated again: the
+   * engine's estimate before evaluation (token comparison).
+   */
   cachedPromptTokens: number;
+  /**
+   * Prompt tokens actually evaluated, measured by the sequence's token meter (node-llama-cpp
+   * `TokenMeter`: tokens decoded without logits, plus the last prompt token).
+   */
+  evaluatedPromptTokens: number;
+  /**
+   * Prompt tokens that are new since this conversation's previous call: the prompt minus its
+   * longest common prefix with the previous call's prompt and generated tokens. What an ideal
+   * cache would evaluate; compare with `evaluatedPromptTokens`.
+   */
+  newPromptTokens: number;
   /** Tokens generated. */
   completionTokens: number;
   /** From the call to the first text delta, in ms; undefined when none came. */
@@ -110,6 +143,8 @@ interface Slot {
   lastUsed: number;
   /** Callers holding or waiting for this slot. */
   users: number;
+  /** Serves side work ({@link ChatRequest.background}) rather than conversations. */
+  readonly side: boolean;
   /** Resolves when the previous holder is done. */
   tail: Promise<void>;
 }
@@ -177,6 +212,8 @@ export class LlamaCppLLM implements LLM {
   readonly threads: number;
   /** Conversations whose KV cache is kept at once. */
   readonly maxConversations: number;
+  /** Sequences kept for side work, besides the conversations'. */
+  readonly sideSequences: number;
   /** Path of the loaded GGUF file. */
   readonly modelPath: string;
   /** Statistics of the last finished `stream` call (any conversation). */
@@ -190,11 +227,13 @@ export class LlamaCppLLM implements LLM {
   private readonly sampling: NonNullable<LlamaCppLLMOptions['sampling']>;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private readonly activeGenerations = new Set<AbortController>();
+  /** Each conversation's last prompt + generated tokens, to count what is new in its next call. */
+  private readonly lastTokens = new Map<string, Token[]>();
   private clock = 0;
   private disposed = false;
 
   private constructor(init: {
-    llama: Llama; model: LlamaModel; context: LlamaContext; options: LlamaCppLLMOptions; threads: number;
+    llama: Llama; model: LlamaModel; context: LlamaContext; options: LlamaCppLLMOptions; threads: number; sideSequences: number;
   }) {
     const { llama, model, context, options, threads } = init;
     this.llama = llama;
@@ -204,7 +243,8 @@ export class LlamaCppLLM implements LLM {
     this.modelId = options.modelId ?? basename(options.modelPath).replace(/\.gguf$/i, '');
     this.contextSize = context.contextSize;
     this.threads = threads;
-    this.maxConversations = context.totalSequences;
+    this.sideSequences = Math.min(init.sideSequences, context.totalSequences - 1);
+    this.maxConversations = context.totalSequences - this.sideSequences;
     this.defaultMaxTokens = options.defaultMaxTokens ?? 1024;
     this.sampling = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, ...options.sampling };
     this.slots = [];
@@ -214,7 +254,7 @@ export class LlamaCppLLM implements LLM {
       const sequence = context.getSequence();
       this.slots.push({
         sequence, chat: new LlamaChat({ contextSequence: sequence, chatWrapper }), conversationId: undefined,
-        lastUsed: 0, users: 0, tail: Promise.resolve(),
+        lastUsed: 0, users: 0, tail: Promise.resolve(), side: index >= context.totalSequences - this.sideSequences,
       });
     }
   }
@@ -227,7 +267,8 @@ export class LlamaCppLLM implements LLM {
   static async create(options: LlamaCppLLMOptions): Promise<LlamaCppLLM> {
     const { modelPath } = options;
     const threads = Math.max(1, Math.floor(options.threads ?? physicalCoreCount()));
-    const maxConversations = Math.max(1, Math.floor(options.maxConversations ?? 4));
+    const maxConversations = Math.max(1, Math.floor(options.maxConversations ?? 2));
+    const sideSequences = Math.max(0, Math.floor(options.sideSequences ?? 1));
     await checkModelFile(modelPath);
 
     let llama: Llama;
@@ -258,16 +299,26 @@ export class LlamaCppLLM implements LLM {
       );
     }
 
+    if (model.trainContextSize < MIN_TRAIN_CONTEXT) {
+      const trained = model.trainContextSize;
+      await model.dispose().catch(() => undefined);
+      throw new ModelLoadError(
+        modelPath,
+        `The model ${basename(modelPath)} was trained for a context of only ${trained} tokens; a conversation needs at least ${MIN_TRAIN_CONTEXT} (the tutor's instructions, the recent turns and the reply).`,
+        'Choose an instruct model made for chat with a longer context, e.g. `--model qwen2.5-1.5b-instruct`.',
+      );
+    }
+
     try {
-      const contextSize = Math.min(options.contextSize ?? 4096, model.trainContextSize);
+      const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, model.trainContextSize);
       const batchSize = options.batchSize ?? (llama.gpu === false ? CPU_BATCH_SIZE : undefined);
       const context = await model.createContext({
         contextSize,
-        sequences: maxConversations,
+        sequences: maxConversations + sideSequences,
         threads,
         ...(batchSize !== undefined ? { batchSize } : {}),
       });
-      return new LlamaCppLLM({ llama, model, context, options, threads });
+      return new LlamaCppLLM({ llama, model, context, options, threads, sideSequences });
     } catch (error) {
       await model.dispose().catch(() => undefined);
       throw new ModelLoadError(
@@ -290,16 +341,30 @@ export class LlamaCppLLM implements LLM {
     const { signal } = options;
     const startedAt = performance.now();
     const stats: LlamaCppTurnStats = {
-      conversationId: request.conversationId, promptTokens: 0, cachedPromptTokens: 0, completionTokens: 0,
-      timeToFirstTokenMs: undefined, durationMs: 0, finishReason: 'abort',
+      conversationId: request.conversationId, promptTokens: 0, cachedPromptTokens: 0, evaluatedPromptTokens: 0,
+      newPromptTokens: 0, completionTokens: 0, timeToFirstTokenMs: undefined, durationMs: 0, finishReason: 'abort',
+    };
+    let meterBefore: { usedInputTokens: number; usedOutputTokens: number } | undefined;
+    let meterSequence: LlamaContextSequence | undefined;
+    const measureEvaluated = (): void => {
+      if (!meterBefore || !meterSequence) return;
+      const used = meterSequence.tokenMeter.diff(meterBefore);
+      // Prompt tokens are decoded without logits but the last one; each generated token is then
+      // decoded with logits (an "output" token in the meter).
+      stats.evaluatedPromptTokens = used.usedInputTokens + (used.usedOutputTokens > 0 || used.usedInputTokens > 0 ? 1 : 0);
     };
     const finish = (reason: LlamaCppTurnStats['finishReason']): LLMStreamPart => {
       stats.finishReason = reason;
       stats.durationMs = performance.now() - startedAt;
+      measureEvaluated();
       this.lastTurnStats = stats;
       return {
         type: 'finish', reason,
-        usage: { promptTokens: stats.promptTokens, completionTokens: stats.completionTokens },
+        usage: {
+          promptTokens: stats.promptTokens,
+          completionTokens: stats.completionTokens,
+          cachedPromptTokens: Math.max(0, stats.promptTokens - stats.evaluatedPromptTokens),
+        },
       };
     };
     this.assertNotDisposed();
@@ -308,12 +373,14 @@ export class LlamaCppLLM implements LLM {
       return;
     }
 
-    const slot = this.claimSlot(request.conversationId);
+    const slot = this.claimSlot(request.conversationId, request.background === true);
     const release = await this.acquire(slot, signal);
     if (!release) {
       yield finish('abort');
       return;
     }
+    meterSequence = slot.sequence;
+    meterBefore = slot.sequence.tokenMeter.getState();
 
     const controller = new AbortController();
     const stopGeneration = (): void => controller.abort(signal.reason);
@@ -329,6 +396,15 @@ export class LlamaCppLLM implements LLM {
         slot.sequence.compareContextTokens(promptTokens).firstDifferentIndex,
         promptTokens.length - 1, // LlamaChat always evaluates the last prompt token again
       );
+      const historyKey = request.conversationId;
+      const previous = historyKey === undefined ? undefined : this.lastTokens.get(historyKey);
+      stats.newPromptTokens = promptTokens.length - (previous ? commonPrefixLength(previous, promptTokens) : 0);
+      if (historyKey !== undefined && !request.background) {
+        this.lastTokens.delete(historyKey); // re-inserted last: the map stays in recency order
+        this.lastTokens.set(historyKey, [...promptTokens]);
+        while (this.lastTokens.size > 64) this.lastTokens.delete(this.lastTokens.keys().next().value!);
+      }
+      const remembered = historyKey === undefined ? undefined : this.lastTokens.get(historyKey);
 
       const queue = new DeltaQueue();
       const temperature = request.temperature ?? this.sampling.temperature;
@@ -345,6 +421,7 @@ export class LlamaCppLLM implements LLM {
         ...(grammar ? { grammar } : {}),
         onToken: (tokens) => {
           stats.completionTokens += tokens.length;
+          if (remembered && !request.background) remembered.push(...tokens);
         },
         onTextChunk: (text) => queue.push(text),
       });
@@ -409,7 +486,7 @@ export class LlamaCppLLM implements LLM {
   async prepare(conversationId: string, systemPrompt: string, options: CallOptions): Promise<void> {
     this.assertNotDisposed();
     if (options.signal.aborted) return;
-    const slot = this.claimSlot(conversationId);
+    const slot = this.claimSlot(conversationId, false);
     const release = await this.acquire(slot, options.signal);
     if (!release) return;
     try {
@@ -423,6 +500,7 @@ export class LlamaCppLLM implements LLM {
       const prefix = first.slice(0, prefixLength);
 
       const { sequence } = slot;
+      if (!this.lastTokens.has(conversationId)) this.lastTokens.set(conversationId, [...prefix]);
       const cached = sequence.compareContextTokens(prefix).firstDifferentIndex;
       if (cached >= prefix.length) return;
       if (cached < sequence.nextTokenIndex) {
@@ -444,6 +522,7 @@ export class LlamaCppLLM implements LLM {
 
   /** Forgets `conversationId`'s cached context; its sequence becomes free for another conversation. */
   release(conversationId: string): void {
+    this.lastTokens.delete(conversationId);
     const slot = this.slots.find((candidate) => candidate.conversationId === conversationId);
     if (!slot) return;
     slot.conversationId = undefined;
@@ -460,10 +539,15 @@ export class LlamaCppLLM implements LLM {
     });
   }
 
-  /** Conversation ids whose KV cache is currently kept, most recently used first. */
+  /** Exact token count of `text` with the model's tokenizer. */
+  countTokens(text: string): number {
+    return this.model.tokenize(text).length;
+  }
+
+  /** Conversation ids whose KV cache is currently kept (side work not included), most recently used first. */
   cachedConversations(): string[] {
     return this.slots
-      .filter((slot) => slot.conversationId !== undefined)
+      .filter((slot) => slot.conversationId !== undefined && !(slot.side && this.sideSequences > 0))
       .sort((a, b) => b.lastUsed - a.lastUsed)
       .map((slot) => slot.conversationId as string);
   }
@@ -490,16 +574,21 @@ export class LlamaCppLLM implements LLM {
 
   /**
    * The slot for `conversationId`: its own, else a free one, else the least recently used
-   * (preferring slots no one is using). Synchronous, so two calls never claim the same free slot.
+   * (preferring slots no one is using). Side work (`background`, or no conversation id) uses the
+   * side slots and conversations the others, so side work never evicts a learner's cached
+   * conversation (with no side slots, all slots are shared). Synchronous, so two calls never
+   * claim the same free slot.
    */
-  private claimSlot(conversationId: string | undefined): Slot {
+  private claimSlot(conversationId: string | undefined, background: boolean): Slot {
     const byRecency = (a: Slot, b: Slot): number => a.lastUsed - b.lastUsed;
-    const owned = conversationId === undefined ? undefined : this.slots.find((slot) => slot.conversationId === conversationId);
+    const side = background || conversationId === undefined;
+    const pool = this.sideSequences === 0 ? this.slots : this.slots.filter((candidate) => candidate.side === side);
+    const owned = conversationId === undefined ? undefined : pool.find((slot) => slot.conversationId === conversationId);
     const slot =
       owned ??
-      this.slots.filter((candidate) => candidate.conversationId === undefined && candidate.users === 0).sort(byRecency)[0] ??
-      this.slots.filter((candidate) => candidate.users === 0).sort(byRecency)[0] ??
-      [...this.slots].sort(byRecency)[0];
+      pool.filter((candidate) => candidate.conversationId === undefined && candidate.users === 0).sort(byRecency)[0] ??
+      pool.filter((candidate) => candidate.users === 0).sort(byRecency)[0] ??
+      [...pool].sort(byRecency)[0];
     if (!slot) throw new EngineError(ENGINE, 'No context sequence available');
     slot.conversationId = conversationId;
     slot.lastUsed = ++this.clock;
@@ -562,6 +651,14 @@ export class LlamaCppLLM implements LLM {
     }
     return grammar;
   }
+}
+
+/** Length of the longest common prefix of two token lists. */
+function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+  const limit = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < limit && a[index] === b[index]) index++;
+  return index;
 }
 
 /** Our messages as node-llama-cpp chat history, ending with an open model response to generate. */

@@ -140,7 +140,13 @@ export class OpenAICompatibleLLM implements LLM {
           if (choice?.finish_reason) finishReason = choice.finish_reason;
           if (chunk.usage) {
             usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+            const cached = chunk.usage.prompt_tokens_details?.cached_tokens;
+            if (typeof cached === 'number') usage.cachedPromptTokens = cached;
           }
+          // llama.cpp's llama-server adds `timings` (prompt_n: tokens evaluated, cache_n: reused
+          // from its cache) to the last chunk: tools/server/README.md in ggml-org/llama.cpp.
+          const timings = (chunk as { timings?: { prompt_n?: number; cache_n?: number } }).timings;
+          if (usage && typeof timings?.cache_n === 'number') usage.cachedPromptTokens = timings.cache_n;
           if (text) yield { type: 'text-delta', text };
           armIdleTimer();
         }
