@@ -38,6 +38,20 @@ function forbidden(reply: FastifyReply, status: number, type: string, message: s
   return reply.code(status).send({ error: { type, code: type, message, param: null } });
 }
 
+/**
+ * Where to send the browser after `?token=` was stored in a cookie: the same path with the other
+ * query parameters, and never another site. The path is re-read against a fixed origin (WHATWG
+ * URL), so `//evil.example/` or `/\evil.example` cannot become a protocol-relative redirect; a
+ * path that would start with `//` is collapsed to one slash.
+ * @example sameSitePath('//evil.example/?token=x&lang=en') // '/evil.example/?lang=en'
+ */
+export function sameSitePath(requestUrl: string): string {
+  const url = new URL(`http://localhost/${requestUrl.replace(/^[/\\]+/, '')}`);
+  url.searchParams.delete('token');
+  const path = `/${url.pathname.replace(/^\/+/, '')}`;
+  return `${path}${url.search}`;
+}
+
 /** The token a request carries, if any. */
 function tokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -98,7 +112,7 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
       const query = request.query as Record<string, unknown>;
       if (request.method === 'GET' && typeof query.token === 'string' && !request.headers.upgrade) {
         reply.setCookie(TOKEN_COOKIE, options.token, { httpOnly: true, sameSite: 'strict', secure: options.tls, path: '/' });
-        return reply.redirect(request.url.split('?')[0] ?? '/');
+        return reply.redirect(sameSitePath(request.url));
       }
       return;
     }

@@ -10,7 +10,7 @@
  * "durable across application crashes"). `FULL` adds an fsync of the WAL to every commit, which
  * covers power cuts too; bench/store.ts measures both (see `DEFAULT_SYNCHRONOUS`).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -78,11 +78,16 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): O
   const target = options.schemaVersion ?? SCHEMA_VERSION;
   const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    // Conversations are private: a new data directory is the owner's alone (0700), and so is the
+    // database (0600; SQLite gives its -wal and -shm files the database's permissions:
+    // https://www.sqlite.org/src/doc/trunk/src/os_unix.c, findCreateFileMode).
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
+    if (!existsSync(path)) closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+    restrictToOwner(path);
   } catch (error) {
     throw toStoreError(error, path);
   }
-  const existed = existsSync(path) && statSync(path).size > 0;
+  const existed = statSync(path).size > 0;
   if (existed) checkHeader(path);
 
   let db: Database.Database | undefined;
@@ -100,6 +105,28 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): O
   } catch (error) {
     db?.close();
     throw toStoreError(error, path);
+  }
+}
+
+/** Mode of a data directory LocalChat creates: owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of the database file (and, through SQLite, its -wal and -shm files): owner read/write. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Takes group and other permissions off an existing database file (and its -wal, -shm), e.g. one
+ * written by an older LocalChat as 0644 or restored from a backup. Windows has no such modes.
+ */
+function restrictToOwner(path: string): void {
+  if (process.platform === 'win32') return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    try {
+      const mode = statSync(file).mode & 0o777;
+      if (mode & 0o077) chmodSync(file, mode & 0o700);
+    } catch {
+      // Not the owner (EPERM): the file stays as it is; opening it decides whether it can be used.
+    }
   }
 }
 
