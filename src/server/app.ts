@@ -13,6 +13,7 @@ import type { EngineSet } from '../engines/engine-set.js';
 import type { TurnTimeouts } from '../turn/voice-turn.js';
 import { MAX_FRAME_BYTES } from './realtime/client-events.js';
 import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
+import { DEFAULT_KEEPALIVE, type KeepaliveOptions, SocketKeepalive, idleToEvict } from './realtime/keepalive.js';
 import { RealtimeSession } from './realtime/session.js';
 import { registerApiRoutes } from './api-routes.js';
 import { openAIApi } from './routes/openai-api.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   voice?: string;
   speed?: number;
   version?: string;
+  /** Realtime socket ping, idle timeout and idle eviction (keepalive.ts); defaults in DEFAULT_KEEPALIVE. */
+  keepalive?: Partial<KeepaliveOptions>;
 }
 
 export interface LocalChatApp {
@@ -59,6 +62,8 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
   }) as unknown as FastifyInstance;
   const sessions = new Set<RealtimeSession>();
   const sessionsByClient = new Map<RealtimeSession, string>();
+  const keepalives = new Map<RealtimeSession, SocketKeepalive>();
+  const keepalive: KeepaliveOptions = { ...DEFAULT_KEEPALIVE, ...options.keepalive };
   const allowedHosts = options.allowedHosts ?? [];
   const allowedOrigins = options.allowedOrigins ?? [];
 
@@ -83,13 +88,22 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        const open = [...sessionsByClient.values()].filter((address) => address === request.ip).length;
-        if (open >= MAX_SESSIONS_PER_CLIENT) {
+        let open = [...sessionsByClient.entries()].filter(([, address]) => address === request.ip).map(([session]) => session);
+        // Sessions idle long enough make room (a local process's idle sockets cannot lock the UI out).
+        const evict = idleToEvict(open.flatMap((session) => { const alive = keepalives.get(session); return alive ? [{ session, alive, idleForMs: () => alive.idleForMs() }] : []; }), MAX_SESSIONS_PER_CLIENT, keepalive.evictIdleAfterMs);
+        for (const { session, alive } of evict) {
+          request.log.info({ session: session.id }, 'closing an idle realtime session to make room for a new one');
+          sessionsByClient.delete(session);
+          alive.evict();
+        }
+        open = open.filter((session) => sessionsByClient.has(session));
+        if (open.length >= MAX_SESSIONS_PER_CLIENT) {
           return reply.code(429).send({ error: { type: 'rate_limit_exceeded', code: 'too_many_sessions', message: `At most ${MAX_SESSIONS_PER_CLIENT} open sessions per client.` } });
         }
       },
     },
     (socket, request) => {
+      let alive: SocketKeepalive | undefined;
       const session = new RealtimeSession({
         engines: options.engines,
         logger: request.log as unknown as Logger,
@@ -98,11 +112,17 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
         turnTimeouts: options.turnTimeouts,
         tutor: options.tutor,
         send: (event) => {
-          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
+          if (socket.readyState !== socket.OPEN) return;
+          alive?.touch();
+          socket.send(JSON.stringify(event));
         },
       });
       sessions.add(session);
       sessionsByClient.set(session, request.ip);
+      alive = new SocketKeepalive(socket, keepalive, (reason) =>
+        request.log.info({ session: session.id, reason }, reason === 'idle' ? 'closing an idle realtime session' : 'closing a realtime session whose peer stopped answering pings'),
+      );
+      keepalives.set(session, alive);
       request.log.info({ session: session.id }, 'realtime session opened');
       const bucket = new TokenBucket(EVENT_BURST, EVENTS_PER_SECOND);
       let refused = 0;
@@ -131,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
         session.close();
         sessions.delete(session);
         sessionsByClient.delete(session);
+        keepalives.delete(session);
         request.log.info({ session: session.id }, 'realtime session closed');
       });
       socket.on('error', (error) => request.log.warn({ session: session.id, err: error }, 'realtime socket error'));
