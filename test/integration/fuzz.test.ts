@@ -66,6 +66,18 @@ const frames = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constantFrom(...VALID_EVENTS.map((event) => String(event.type)), 'x', ''), event_id: fc.option(fc.string()) }).map((event) => JSON.stringify(event)) },
 );
 
+const KNOWN_TYPES = new Set(VALID_EVENTS.map((event) => String(event.type)));
+
+/** True for a JSON object whose `type` names a client event (it may still be invalid). */
+function isKnownEvent(frame: string): boolean {
+  try {
+    const parsed = JSON.parse(frame) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && KNOWN_TYPES.has((parsed as { type?: unknown }).type as string);
+  } catch {
+    return false;
+  }
+}
+
 describe('fuzzing', () => {
   let server: TestServer;
   let store: SafeStore;
@@ -89,14 +101,28 @@ describe('fuzzing', () => {
     const samples = fc.sample(frames, { numRuns: 10_000, seed: 42 });
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
+    let certainlyBad = 0;
+    let answered = 0;
+    /** Every frame that is no event at all (not JSON, no object, unknown type) got an `error` event, well formed. */
+    const checkAnswered = () => {
+      const errors = events.filter((event) => event.type === 'error');
+      for (const event of errors) expect(event).toMatchObject({ type: 'error', error: { type: expect.any(String), code: expect.any(String), message: expect.stringMatching(/\S/) } });
+      expect(errors.length).toBeGreaterThanOrEqual(certainlyBad);
+      answered += errors.length;
+      certainlyBad = 0;
+      events.length = 0;
+    };
     for (const [index, frame] of samples.entries()) {
+      if (!isKnownEvent(frame)) certainlyBad++;
       session.handleFrame(frame);
-      if (index % 200 === 0) {
+      if (index % 200 === 199) {
         await session.idle();
-        events.length = 0;
+        checkAnswered();
       }
     }
     await session.idle();
+    checkAnswered();
+    expect(answered).toBeGreaterThan(1000);
     // Still a working session: a normal turn completes.
     events.length = 0;
     session.handleFrame(JSON.stringify({ type: 'localchat.conversation.reset' }));

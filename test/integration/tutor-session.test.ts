@@ -13,6 +13,7 @@ import { TutorService } from '../../src/server/tutor-service.js';
 import { SafeStore } from '../../src/store/safe-store.js';
 import type { ScriptedLLM } from '../../src/testing/scripted-llm.js';
 import { ToneTTS } from '../../src/testing/tone-tts.js';
+import { parseCsv } from '../store/helpers.js';
 import { TestRealtimeClient } from '../helpers/realtime-client.js';
 import { type TestServer, startTestServer } from '../helpers/test-server.js';
 import { CORRECTION, REPORT, WORD, tutorLlm } from '../helpers/tutor-llm.js';
@@ -144,9 +145,12 @@ describe('tutor session with the store', () => {
     const saved = await api('/api/vocabulary', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ word: 'park', meaning: WORD.meaning, example: 'We met, "by chance", in the park.' }) });
     expect(saved.status).toBe(201);
     const csv = await (await api('/api/vocabulary/export.csv')).text();
-    const lines = csv.trim().split(/\r?\n/);
-    expect(lines.length).toBeGreaterThanOrEqual(1);
-    expect(lines.at(-1)!.split(',').length).toBeGreaterThanOrEqual(2);
+    // One note per saved word (no header: Anki would import it as a note), fields word, meaning,
+    // example, native meaning; quotes doubled inside a quoted field (RFC 4180).
+    const rows = parseCsv(csv);
+    const words = (await (await api('/api/vocabulary')).json()) as { data: { word: string }[] };
+    expect(rows).toHaveLength(words.data.length);
+    expect(rows).toContainEqual(['park', WORD.meaning, 'We met, "by chance", in the park.', '']);
     expect(csv).toContain('""by chance""');
 
     const put = await api('/api/profile', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ana', level: 'B1', correctionStyle: 'explicit', nativeLanguage: 'es' }) });

@@ -164,9 +164,14 @@ describe('correctUtterance', () => {
     expect(correction?.errors[0]).toMatchObject({ category: 'other', span: [2, 4] });
   });
 
-  it('accepts a pino logger', () => {
-    const logger: TutorLogger = pino({ level: 'silent' });
-    expect(logger).toBeDefined();
+  it('accepts a pino logger, and its warnings reach it', async () => {
+    const lines: string[] = [];
+    const logger: TutorLogger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const failing = new ScriptedLLM({ reply: JSON.stringify(KNOWN), failAfterTokens: 2 });
+    expect(await correctUtterance(failing, { text: TEXT, profile: B1 }, { signal: signal(), logger })).toBeNull();
+    const warnings = lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((entry) => entry.level === 40);
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]!.msg).toEqual(expect.any(String));
   });
 });
 
