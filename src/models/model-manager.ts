@@ -197,7 +197,8 @@ export class ModelManager extends EventEmitter<ModelManagerEvents> {
       } else {
         const code = ModelDownloadError.isInstance(error) ? error.code : undefined;
         this.setStatus({ ...base, state: 'error', message: errorMessage(error) });
-        this.logger?.warn({ model: entry.id, code, error: errorMessage(error) }, 'model download failed');
+        // The engine that asked for the model reports the problem with its fix: one line, not two.
+        this.logger?.debug({ model: entry.id, code, error: errorMessage(error) }, 'model download failed');
       }
       throw error;
     }

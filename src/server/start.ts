@@ -3,13 +3,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { EngineRegistry, HOW_TO_PROVIDE_AN_LLM } from '../engines/registry.js';
+import { EngineRegistry } from '../engines/registry.js';
 import { DownloadProgressBar } from '../models/progress-bar.js';
 import { VERSION } from '../version.js';
 import { SafeStore } from '../store/safe-store.js';
 import { buildApp } from './app.js';
+import { createTerminalLogger } from './logger.js';
 import { TutorService } from './tutor-service.js';
 import { isLoopback } from './security.js';
 import { type TlsFiles, readTls, selfSignedTls } from './tls.js';
@@ -17,11 +18,9 @@ import { type TlsFiles, readTls, selfSignedTls } from './tls.js';
 /** The built web UI: `dist/web` next to `dist/server` (and next to `src/server` in development). */
 export const WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
+/** The terminal log: one line per event, each problem once (src/server/logger.ts). */
 export function createLogger(config: Config): Logger {
-  return pino({
-    level: config.logLevel,
-    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } } } : {}),
-  });
+  return createTerminalLogger({ level: config.logLevel });
 }
 
 /** Starts LocalChat and resolves once it listens. Stops on SIGINT/SIGTERM. */
@@ -67,11 +66,8 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
   logger.info(`LocalChat ${VERSION} is running: open ${token ? `${url}/?token=${token}` : url}`);
   if (token) logger.info('API clients must send "Authorization: Bearer <token>" with the token above.');
 
-  void engines.start().then(() => {
-    const [llm, tts] = engines.status();
-    if (llm?.state === 'error') logger.warn(`No language model yet. ${HOW_TO_PROVIDE_AN_LLM}`);
-    if (tts?.state === 'error') logger.warn(tts.message ?? 'Kokoro is unavailable: speaking with eSpeak NG.');
-  });
+  // Each engine that cannot be had logs one line with the reason and the fix (EngineRegistry).
+  void engines.start();
 
   let closing: Promise<void> | null = null;
   const close = () =>
