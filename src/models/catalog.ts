@@ -4,9 +4,13 @@
  * parses the model references users give (`hf:owner/repo/file.gguf#rev`, `owner/repo/file.gguf`,
  * a Hub URL, a catalog id, or a local path).
  *
- * Source of every figure: ../shared/MODELS.md (Hub file listings gathered offline). Sizes the Hub
- * shows rounded are marked `sizeIsExact: false`; those are only used for progress until the
- * server's Content-Length is known, and the download is then checked against that instead.
+ * Sizes, revisions and digests come from the Hub's file listings (each file's page,
+ * https://huggingface.co/<repo>/blob/<revision>/<path>, shows its size and, for LFS files, its
+ * SHA-256), gathered offline; a revision is pinned only where a full commit id and the file's
+ * digest at that commit were found. Sizes the Hub shows rounded are marked `sizeIsExact: false`;
+ * those are only used for progress until the server's Content-Length is known, and the download
+ * is then checked against that instead. A file without `sha256`/`gitSha1` downloads with a
+ * logged warning (see download.ts).
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -26,6 +30,16 @@ export interface ModelFile {
   readonly size?: number;
   /** True when `size` is the exact byte count: a download of another size is rejected. */
   readonly sizeIsExact: boolean;
+  /**
+   * SHA-256 of the file, lowercase hex (the Hub shows it as the Git LFS / Xet pointer's
+   * "SHA256"): a download with another digest is deleted and refused.
+   */
+  readonly sha256?: string;
+  /**
+   * For a small file the Hub keeps in plain Git (no LFS pointer, so no SHA-256 shown): its Git
+   * blob id, SHA-1 of `blob <size>\0<bytes>` (https://git-scm.com/book/en/v2/Git-Internals-Git-Objects).
+   */
+  readonly gitSha1?: string;
 }
 
 /** A model LocalChat can download: one Hub repository at one revision, and the files it needs. */
@@ -59,20 +73,21 @@ export type KokoroDtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
 
 /** dtype -> ONNX file kokoro-js loads for it, with the Hub's byte size (MODELS.md). */
 export const KOKORO_ONNX_FILES: Readonly<Record<KokoroDtype, ModelFile>> = {
-  fp32: { path: 'onnx/model.onnx', size: 325_532_232, sizeIsExact: true },
-  fp16: { path: 'onnx/model_fp16.onnx', size: 163_234_740, sizeIsExact: true },
-  q8: { path: 'onnx/model_quantized.onnx', size: 92_361_116, sizeIsExact: true },
-  q4: { path: 'onnx/model_q4.onnx', size: 305_215_966, sizeIsExact: true },
-  q4f16: { path: 'onnx/model_q4f16.onnx', size: 154_586_422, sizeIsExact: true },
+  fp32: { path: 'onnx/model.onnx', size: 325_532_232, sizeIsExact: true, sha256: '8fbea51ea711f2af382e88c833d9e288c6dc82ce5e98421ea61c058ce21a34cb' },
+  fp16: { path: 'onnx/model_fp16.onnx', size: 163_234_740, sizeIsExact: true, sha256: 'ba4527a874b42b21e35f468c10d326fdff3c7fc8cac1f85e9eb6c0dfc35c334a' },
+  q8: { path: 'onnx/model_quantized.onnx', size: 92_361_116, sizeIsExact: true, sha256: 'fbae9257e1e05ffc727e951ef9b9c98418e6d79f1c9b6b13bd59f5c9028a1478' },
+  q4: { path: 'onnx/model_q4.onnx', size: 305_215_966, sizeIsExact: true, sha256: '04cf570cf9c4153694f76347ed4b9a48c1b59ff1de0999e6605d123966b197c7' },
+  q4f16: { path: 'onnx/model_q4f16.onnx', size: 154_586_422, sizeIsExact: true, sha256: 'd1a508a6a29671ead84fac99c7401fbd3c21a583fc6ed1406d1ec974d53bf45f' },
 };
 
 /** The dtype LocalChat uses unless told otherwise: the smallest file, fast on CPU. */
 export const DEFAULT_KOKORO_DTYPE: KokoroDtype = 'q8';
 
+/** Small files kept in plain Git on the Hub: checked by their Git blob id. */
 const KOKORO_SHARED_FILES: readonly ModelFile[] = [
-  { path: 'config.json', size: 44, sizeIsExact: true },
-  { path: 'tokenizer.json', size: 3_497, sizeIsExact: true },
-  { path: 'tokenizer_config.json', size: 113, sizeIsExact: true },
+  { path: 'config.json', size: 44, sizeIsExact: true, gitSha1: '790faf216e7e3f490e71e8bc80df79ed8941101c' },
+  { path: 'tokenizer.json', size: 3_497, sizeIsExact: true, gitSha1: '4280f55fc1c32211bc9bb4d55545759a00054ecd' },
+  { path: 'tokenizer_config.json', size: 113, sizeIsExact: true, gitSha1: '5c81e9a3a06db9139900d6ee5b60e8bb701ccb0b' },
 ];
 
 /**
@@ -106,10 +121,8 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
       'Default tutor. Fluent, grammatical English and reliable instruction following for its ' +
       'size; ~19 tokens/s generation on a 2-core CPU (faster on 4 cores), 1.1 GB. Apache-2.0.',
     repo: 'Qwen/Qwen2.5-1.5B-Instruct-GGUF',
-    // MODELS.md records commit 91cad511 for this file, but only as a short hash, which the
-    // Hub's /resolve/ does not reliably accept: resolve `main` and rely on the exact size check.
-    revision: 'main',
-    files: [{ path: 'qwen2.5-1.5b-instruct-q4_k_m.gguf', size: 1_117_320_736, sizeIsExact: true }],
+    revision: '91cad51170dc346986eccefdc2dd33a9da36ead9',
+    files: [{ path: 'qwen2.5-1.5b-instruct-q4_k_m.gguf', size: 1_117_320_736, sizeIsExact: true, sha256: '6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e' }],
     license: 'Apache-2.0',
   },
   {
@@ -119,7 +132,8 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
       'Fastest choice for slow machines: ~37 tokens/s on a 2-core CPU and under 0.5 GB, at the ' +
       'cost of plainer English and weaker corrections. Apache-2.0.',
     repo: 'Qwen/Qwen2.5-0.5B-Instruct-GGUF',
-    // No pinned commit known.
+    // No commit or SHA-256 of this file could be confirmed offline: `main`, downloaded with a
+    // warning (see download.ts) and checked by size only. Pin it when the Hub can be reached.
     revision: 'main',
     // The Hub shows ≈469 MiB: checked against Content-Length only.
     files: [{ path: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', size: 469 * MiB, sizeIsExact: false }],
@@ -132,7 +146,8 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
       'Better English and more natural conversation than the 1.5B default, about half its ' +
       'speed (~9 tokens/s on 2 cores), 2.0 GB. Ungated bartowski mirror. Llama 3.2 Community License.',
     repo: 'bartowski/Llama-3.2-3B-Instruct-GGUF',
-    // No pinned commit known.
+    // No commit or SHA-256 of this file could be confirmed offline: `main`, downloaded with a
+    // warning (see download.ts) and checked by size only. Pin it when the Hub can be reached.
     revision: 'main',
     files: [{ path: 'Llama-3.2-3B-Instruct-Q4_K_M.gguf', size: 2_019_377_696, sizeIsExact: true }],
     license: 'Llama-3.2-Community',
@@ -144,7 +159,8 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
       'Alternative to the default of the same speed class, trained mostly on English; ' +
       'about 1.06 GB. Apache-2.0.',
     repo: 'HuggingFaceTB/SmolLM2-1.7B-Instruct-GGUF',
-    // No pinned commit known.
+    // No commit or SHA-256 of this file could be confirmed offline: `main`, downloaded with a
+    // warning (see download.ts) and checked by size only. Pin it when the Hub can be reached.
     revision: 'main',
     // The Hub shows ≈1.06 GB: checked against Content-Length only.
     files: [{ path: 'smollm2-1.7b-instruct-q4_k_m.gguf', size: 1_060 * MB, sizeIsExact: false }],

@@ -1,13 +1,16 @@
 /**
  * Downloads model files from the Hugging Face Hub (or the mirror `HF_ENDPOINT` names) into the
  * models directory: streamed to `<file>.part`, resumed with an HTTP Range request, checked
- * against the catalog size and Content-Length, then renamed to the final name. A failed or cut
+ * against the catalog size and Content-Length and the catalog SHA-256 (or Git blob id), then
+ * renamed to the final name. A failed or cut
  * download therefore never leaves a file that passes for a model.
  *
  * URL layout (the Hub's, also what huggingface_hub and node-llama-cpp use):
  * `<endpoint>/<owner>/<repo>/resolve/<revision>/<path>`; the Hub answers large (LFS) files with a
  * redirect to its CDN, which fetch follows (a Range header survives the redirect).
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LocalChatError } from '../core/errors.js';
@@ -68,7 +71,9 @@ export type ModelDownloadErrorCode =
   /** Not enough free disk space, or ENOSPC while writing. */
   | 'disk_full'
   /** Reading or writing the local file failed. */
-  | 'download_io_error';
+  | 'download_io_error'
+  /** The file's SHA-256 (or Git blob id) is not the catalog's: corrupted or replaced; discarded. */
+  | 'model_checksum_mismatch';
 
 /**
  * A model download failed. `message` says what happened and what to do; `fix` is the second
@@ -133,6 +138,11 @@ export interface DownloadTuning {
   progressIntervalMs?: number;
   /** A connection that delivers no byte for this many ms is dropped and retried; default 60000. */
   stallTimeoutMs?: number;
+  /**
+   * Told once per file when a download cannot be verified (no `sha256`/`gitSha1` in the catalog,
+   * or a revision that is a branch rather than a commit). Default: `process.emitWarning`.
+   */
+  warn?: (message: string) => void;
 }
 
 /** Options of `downloadHubFile`. */
@@ -192,6 +202,7 @@ export async function downloadHubFile(options: DownloadHubFileOptions): Promise<
     endpoint,
     url: hubFileUrl(options.repo, options.revision, file.path, endpoint),
     token: options.token ?? process.env.HF_TOKEN,
+    warn: options.warn ?? ((message: string) => process.emitWarning(message, 'LocalChatModelWarning')),
     signal,
     stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
     reporter,
@@ -293,6 +304,54 @@ interface AttemptContext {
   signal: AbortSignal;
   stallTimeoutMs: number;
   reporter: ProgressReporter;
+  warn: (message: string) => void;
+}
+
+/** Files already warned about as unverifiable, by URL (one warning per file per process). */
+const warnedUnverified = new Set<string>();
+
+/** A full Git commit id: the only revision that names fixed content. */
+const COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * Checks the `.part` against the catalog's digest, then renames it to its final name. Without a
+ * digest (or with a branch as revision) the file is accepted with a warning.
+ * @throws ModelDownloadError `model_checksum_mismatch` (the `.part` is deleted)
+ */
+async function finalize(context: AttemptContext): Promise<void> {
+  const { file, part, destination } = context;
+  const unverified: string[] = [];
+  if (!COMMIT_ID.test(context.revision)) unverified.push(`revision "${context.revision}" is a branch or tag, not a commit`);
+  if (file.sha256 || file.gitSha1) {
+    const expected = (file.sha256 ?? file.gitSha1)!.toLowerCase();
+    const actual = await fileDigest(part, file.sha256 ? 'sha256' : 'git-sha1');
+    if (actual !== expected) {
+      await rm(part, { force: true });
+      throw new ModelDownloadError(
+        'model_checksum_mismatch',
+        `${context.repo}/${file.path} is corrupted or not the file LocalChat expects: its ${file.sha256 ? 'SHA-256' : 'Git blob id'} is ${actual}, but ${expected} was expected. It was deleted.`,
+        {
+          ...errorDetails(context),
+          fix: `Download it again (a proxy or a broken connection may have damaged it). If it fails again, the repository changed at revision ${context.revision}: check the catalog entry.`,
+        },
+      );
+    }
+  } else {
+    unverified.push('the catalog has no SHA-256 for it');
+  }
+  if (unverified.length > 0 && !warnedUnverified.has(context.url)) {
+    warnedUnverified.add(context.url);
+    context.warn(`${context.repo}/${file.path} was downloaded without an integrity check: ${unverified.join('; ')}.`);
+  }
+  await rename(part, destination);
+}
+
+/** SHA-256 of a file, or its Git blob id (`git-sha1`), lowercase hex, read as a stream. */
+async function fileDigest(path: string, algorithm: 'sha256' | 'git-sha1'): Promise<string> {
+  const hash = createHash(algorithm === 'sha256' ? 'sha256' : 'sha1');
+  if (algorithm === 'git-sha1') hash.update(`blob ${(await stat(path)).size}\0`);
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** One HTTP transfer; returns the final size after renaming `.part` into place. */
@@ -305,7 +364,7 @@ async function attemptDownload(context: AttemptContext): Promise<number> {
     offset = 0;
   }
   if (exact !== undefined && exact > 0 && offset === exact) {
-    await rename(part, destination);
+    await finalize(context);
     return exact;
   }
 
@@ -324,7 +383,7 @@ async function attemptDownload(context: AttemptContext): Promise<number> {
   try {
     const opened = await openResponse(context, offset, signal, () => stalled);
     if (opened.type === 'complete') {
-      await rename(part, destination);
+      await finalize(context);
       return opened.size;
     }
     const { response, writeFrom, total } = opened;
@@ -391,7 +450,7 @@ async function attemptDownload(context: AttemptContext): Promise<number> {
       await rm(part, { force: true });
       throw sizeMismatch(context, 'the server sent an empty file', exact ?? 0);
     }
-    await rename(part, destination);
+    await finalize(context);
     return written;
   } finally {
     clearTimeout(stallTimer);

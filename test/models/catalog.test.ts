@@ -11,6 +11,7 @@ import {
   MODEL_CATALOG,
   parseModelReference,
 } from '../../src/models/catalog.js';
+import { STT_CATALOG } from '../../src/models/stt-catalog.js';
 
 describe('catalog data', () => {
   it('has unique ids, owner/name repos, pinned-or-main revisions and sane sizes', () => {
@@ -29,10 +30,22 @@ describe('catalog data', () => {
     }
   });
 
+  it('pins the defaults to commits with a digest for every file; only the listed entries are unpinned', () => {
+    const digest = /^[0-9a-f]{64}$|^[0-9a-f]{40}$/;
+    const unpinned = allCatalogEntries()
+      .filter((entry) => !/^[0-9a-f]{40}$/.test(entry.revision) || entry.files.some((file) => !digest.test(file.sha256 ?? file.gitSha1 ?? '')))
+      .map((entry) => entry.id)
+      .sort();
+    // These download with a logged warning until their commit and SHA-256 are confirmed on the Hub.
+    expect(unpinned).toEqual(['llama-3.2-3b-instruct', 'qwen2.5-0.5b-instruct', 'smollm2-1.7b-instruct', 'supertonic-1', 'supertonic-2', ...STT_CATALOG.map((entry) => entry.id)].sort());
+    for (const id of [DEFAULT_MODEL_IDS.llm, DEFAULT_MODEL_IDS.tts, 'supertonic-3', 'kokoro-82m-fp32', 'kokoro-82m-fp16', 'kokoro-82m-q4', 'kokoro-82m-q4f16']) expect(unpinned).not.toContain(id);
+  });
+
   it('defaults exist: the 1.5B Qwen GGUF and Kokoro q8', () => {
     const llm = findCatalogEntry(DEFAULT_MODEL_IDS.llm)!;
     expect(llm.repo).toBe('Qwen/Qwen2.5-1.5B-Instruct-GGUF');
-    expect(llm.files).toEqual([{ path: 'qwen2.5-1.5b-instruct-q4_k_m.gguf', size: 1_117_320_736, sizeIsExact: true }]);
+    expect(llm.revision).toBe('91cad51170dc346986eccefdc2dd33a9da36ead9');
+    expect(llm.files).toEqual([{ path: 'qwen2.5-1.5b-instruct-q4_k_m.gguf', size: 1_117_320_736, sizeIsExact: true, sha256: '6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e' }]);
     expect(MODEL_CATALOG[0]!.id).toBe(DEFAULT_MODEL_IDS.llm);
 
     const tts = findCatalogEntry(DEFAULT_MODEL_IDS.tts)!;

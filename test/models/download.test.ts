@@ -35,6 +35,12 @@ const slowFile = randomBytes(800_000);
 const biggerThanCatalog = randomBytes(300_100);
 const chunkedBig = randomBytes(300_100);
 const approximate = randomBytes(200_000);
+const verified = randomBytes(400_000);
+/** Served with one byte changed in the middle: same size, another SHA-256. */
+const corrupted = Buffer.from(verified);
+corrupted[200_000] = corrupted[200_000]! ^ 0x01;
+const smallConfig = Buffer.from('{"sample_rate": 24000}\n');
+const gitBlobId = (data: Buffer) => createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 
 const REPO = 'test-org/Tiny-Model-GGUF';
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
@@ -60,6 +66,9 @@ beforeAll(async () => {
     { repo: REPO, revision: REVISION, path: 'bigger.gguf', content: biggerThanCatalog },
     { repo: REPO, revision: REVISION, path: 'chunked.gguf', content: chunkedBig },
     { repo: REPO, revision: REVISION, path: 'approximate.gguf', content: approximate, redirect: true },
+    { repo: REPO, revision: REVISION, path: 'verified.gguf', content: verified, redirect: true },
+    { repo: REPO, revision: REVISION, path: 'corrupted.gguf', content: corrupted, redirect: true },
+    { repo: REPO, revision: REVISION, path: 'config.json', content: smallConfig },
   ]);
   server.behave('chunked.gguf', () => ({ omitContentLength: true }));
 });
@@ -88,6 +97,52 @@ describe('hubFileUrl / hubEndpoint', () => {
   it('reads HF_ENDPOINT, defaulting to huggingface.co', () => {
     expect(hubEndpoint({})).toBe('https://huggingface.co');
     expect(hubEndpoint({ HF_ENDPOINT: 'https://mirror.example/' })).toBe('https://mirror.example');
+  });
+});
+
+describe('integrity (SHA-256 / Git blob id)', () => {
+  const signal = () => new AbortController().signal;
+
+  it('accepts a file whose SHA-256 and Git blob id match, with no warning', async () => {
+    const warn = vi.fn();
+    const checked = entry('checked', [
+      { path: 'verified.gguf', size: verified.length, sizeIsExact: true, sha256: sha256(verified) },
+      { path: 'config.json', size: smallConfig.length, sizeIsExact: true, gitSha1: gitBlobId(smallConfig) },
+    ]);
+    const path = await downloadModel(checked, { modelsDir, endpoint: server.endpoint, signal: signal(), warn });
+    expect((await readFile(join(path, 'verified.gguf'))).equals(verified)).toBe(true);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('catches one corrupted byte: refuses the file, deletes it, and says what to do', async () => {
+    const model = entry('corrupt', [{ path: 'corrupted.gguf', size: corrupted.length, sizeIsExact: true, sha256: sha256(verified) }]);
+    const error = await downloadModel(model, { ...fastRetry, modelsDir, endpoint: server.endpoint, signal: signal() }).catch((caught: unknown) => caught);
+    expect(ModelDownloadError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'model_checksum_mismatch', retryable: false, file: 'corrupted.gguf' });
+    expect((error as Error).message).toContain(sha256(verified));
+    expect((error as Error).message).toContain(sha256(corrupted));
+    const destination = modelFilePath(model, 'corrupted.gguf', modelsDir);
+    expect(await exists(destination)).toBe(false);
+    expect(await exists(`${destination}.part`)).toBe(false);
+    expect(await isInstalled(model, modelsDir)).toBe(false);
+  });
+
+  it('catches a wrong Git blob id on a small file', async () => {
+    const model = entry('bad-blob', [{ path: 'config.json', size: smallConfig.length, sizeIsExact: true, gitSha1: gitBlobId(Buffer.from('something else')) }]);
+    await expect(downloadModel(model, { ...fastRetry, modelsDir, endpoint: server.endpoint, signal: signal() })).rejects.toMatchObject({ code: 'model_checksum_mismatch' });
+  });
+
+  it('accepts a file without a digest, or at a branch, only with a warning', async () => {
+    const warn = vi.fn();
+    const unpinned = { ...entry('unpinned', [{ path: 'config.json', size: smallConfig.length, sizeIsExact: true }]), repo: 'test-org/Unpinned', revision: 'main' };
+    const server2 = await startHubServer([{ repo: 'test-org/Unpinned', revision: 'main', path: 'config.json', content: smallConfig }]);
+    try {
+      await downloadModel(unpinned, { modelsDir, endpoint: server2.endpoint, signal: signal(), warn });
+    } finally {
+      await server2.close();
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]![0]).toMatch(/without an integrity check.*revision "main" is a branch.*no SHA-256/);
   });
 });
 
