@@ -9,6 +9,7 @@ import type { EngineSet } from '../engines/engine-set.js';
 import type { SafeStore } from '../store/safe-store.js';
 import type { NewTurn, TurnPatch } from '../store/conversations.js';
 import { type Correction, correctUtterance, diffWords } from '../tutor/corrections.js';
+import { SideWorkScheduler } from '../turn/side-work.js';
 import { type CefrLevel, type LearnerProfile, parseProfile, voiceSpeed } from '../tutor/profile.js';
 import { buildOpening, buildSystemPrompt } from '../tutor/prompt.js';
 import { type SessionReport, type SessionTurn, computeSessionStats, writeSessionReport } from '../tutor/report.js';
@@ -36,6 +37,9 @@ export interface ProfileUpdate {
 }
 
 export class TutorService {
+  /** Keeps correction cards from competing with replies for the LLM (see SideWorkScheduler). */
+  readonly sideWork = new SideWorkScheduler();
+
   constructor(
     private readonly options: { store: SafeStore | null; engines: EngineSet; logger: Logger },
   ) {}
@@ -117,11 +121,19 @@ export class TutorService {
     return theme.scenario || theme.topic ? buildOpening(theme.scenario, theme.topic) : null;
   }
 
-  /** A correction card for a learner utterance, or null (correct sentence, style off, or model failure). */
+  /**
+   * A correction card for a learner utterance, or null (correct sentence, style off, or model
+   * failure). It runs as side work: never while a reply is being produced (paused and run again
+   * after it), so cards may come a little later but replies never wait for them.
+   */
   async correct(text: string, context: string | undefined, signal: AbortSignal): Promise<(Correction & { diff: ReturnType<typeof diffWords> }) | null> {
     const profile = this.profile();
     if (profile.correctionStyle === 'off') return null;
-    const correction = await correctUtterance(this.options.engines.llm(), { text, profile, context }, { signal, logger: this.options.logger, conversationId: 'localchat-corrections' });
+    const llm = this.options.engines.llm();
+    const correction = await this.sideWork.run(
+      (taskSignal) => correctUtterance(llm, { text, profile, context }, { signal: taskSignal, logger: this.options.logger, conversationId: 'localchat-corrections' }),
+      signal,
+    );
     if (!correction || correction.errors.length === 0) return null;
     return { ...correction, diff: diffWords(correction.original, correction.corrected) };
   }

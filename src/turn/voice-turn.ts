@@ -10,7 +10,7 @@
  */
 import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
 import { EngineError, isAbortError } from '../core/errors.js';
-import type { ChatRequest, LLM } from '../core/llm.js';
+import type { ChatRequest, LLM, Usage } from '../core/llm.js';
 import type { TTS } from '../core/tts.js';
 import { resample } from '../audio/resample.js';
 import { StreamingResampler } from '../audio/streaming-resampler.js';
@@ -63,6 +63,8 @@ export const DEFAULT_TURN_TIMEOUTS: TurnTimeouts = { llmFirstTokenMs: 60_000, ll
 export type VoiceTurnEvent =
   /** Filtered reply text, as it streams (for the transcript). */
   | { type: 'text'; text: string }
+  /** The LLM's exact output, before filtering, as it streams (what the history sends back). */
+  | { type: 'llm-text'; text: string }
   /** The next TTS chunk has been decided (its audio, if any, follows under the same index). */
   | { type: 'chunk'; index: number; text: string }
   /** Audio of chunk `chunkIndex`, PCM16 mono 24 kHz. Emitted in chunk order. */
@@ -76,6 +78,10 @@ export interface VoiceTurnResult {
   text: string;
   /** The LLM's part of `text`: what goes into the history. */
   replyText: string;
+  /** The LLM's exact output (before the reply filter), for engines that cache the history's tokens. */
+  llmText: string;
+  /** Token usage the LLM reported with its finish, if any. */
+  usage?: Usage;
   /** Set when status is `failed`. */
   error?: unknown;
   /** ms from `startedAt` to the first LLM token, null if none came. */
@@ -100,6 +106,8 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   let ttfaMs: number | null = null;
   let audioSamples = 0;
   let replyText = '';
+  let llmText = '';
+  let usage: Usage | undefined;
   let shownText = '';
   let llmError: unknown;
   const chunks = new AsyncQueue<{ index: number; text: string }>();
@@ -154,8 +162,13 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
         try {
           for await (const part of stream) {
             if (signal.aborted) break;
-            if (part.type !== 'text-delta') continue;
+            if (part.type !== 'text-delta') {
+              if (part.usage) usage = part.usage;
+              continue;
+            }
             ttftMs ??= now() - startedAt;
+            llmText += part.text;
+            safeEmit({ type: 'llm-text', text: part.text });
             const text = filter.push(part.text);
             if (!text) continue;
             replyText += text;
@@ -259,6 +272,8 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     status,
     text: shownText,
     replyText: replyText.trim(),
+    llmText,
+    ...(usage ? { usage } : {}),
     ...(status === 'failed' ? { error: llmError } : {}),
     ttftMs,
     ttfaMs,

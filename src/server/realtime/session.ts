@@ -1,28 +1,28 @@
 /**
- * One realtime session (one WebSocket): the conversation, its settings, and at most one response
- * in progress. Turns client events into voice turns and voice-turn events into OpenAI Realtime API
- * server events. Control events (cancel, a new user message) act at once; after an abort nothing
- * more of that response is sent but its `response.done`.
+ * One realtime session (one WebSocket): the protocol adapter over a {@link Dialogue} (which decides
+ * the order of the conversation and owns each response's lifecycle). Turns client events into
+ * dialogue calls and voice-turn events into OpenAI Realtime API server events. Control events
+ * (cancel, a new user message) act at once: the response's history entry settles, then its
+ * `response.done` goes out, and nothing more of that response follows.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RealtimeResponseStatus } from 'openai/resources/realtime/realtime';
+import type { RealtimeResponseStatus, RealtimeResponseUsage } from 'openai/resources/realtime/realtime';
 import { REALTIME_SAMPLE_RATE } from '../../core/audio.js';
 import { errorMessage } from '../../core/errors.js';
 import type { EngineSet } from '../../engines/engine-set.js';
 import { DEFAULT_TUTOR_PROMPT, fallbackReply } from '../../tutor/persona.js';
+import type { ChatMessage, LLM, Usage } from '../../core/llm.js';
 import { Conversation } from '../../turn/conversation.js';
-import { type SpokenChunk, spokenText } from '../../turn/spoken-text.js';
+import { Dialogue, DuplicateItemError } from '../../turn/dialogue.js';
 import { FixedReply } from '../../turn/fixed-reply.js';
+import type { ResponseHandle, ResponseOutcome } from '../../turn/response-handle.js';
 import { type Delivery, type TurnTimeouts, runVoiceTurn } from '../../turn/voice-turn.js';
 import type { TutorService } from '../tutor-service.js';
 import { SessionTutor } from './session-tutor.js';
 import { type ClientEvent, type SessionConfigUpdate, parseClientEvent } from './client-events.js';
 import { InputAudio, type InputAudioEvent, InputAudioError, type TurnDetection } from './input-audio.js';
 import type { OutgoingEvent, ServerEvent } from './server-events.js';
-
-/** Replies whose spoken chunks are kept for `conversation.item.truncate`. */
-const TRUNCATABLE_REPLIES = 8;
 
 /** Largest audio delta sent, in samples at 24 kHz (200 ms): small enough for the client to start early. */
 const MAX_DELTA_SAMPLES = 4800;
@@ -60,37 +60,19 @@ export interface SessionOptions {
   send: (event: ServerEvent) => void;
 }
 
-interface ActiveResponse {
-  id: string;
-  itemId: string;
-  controller: AbortController;
-  /** Settles when the voice turn has stopped all work. */
-  finished: Promise<void>;
-  /** True once `response.done` went out. */
-  done: boolean;
-}
-
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 
 export class RealtimeSession {
   readonly id = newId('sess');
   readonly conversation = new Conversation(DEFAULT_TUTOR_PROMPT);
   settings: SessionSettings;
-  private active: ActiveResponse | null = null;
+  private readonly dialogue: Dialogue;
   private readonly lifetime = new AbortController();
   private readonly inputAudio: InputAudio;
-  /** Settles when every committed utterance has been transcribed. */
-  private transcribing: Promise<void> = Promise.resolve();
-  /** The last spoken user turn could not be transcribed: its response.create has nothing to answer. */
-  private lastInputFailed = false;
   /** Speech recognition was asked to load for this session. */
   private sttRequested = false;
   /** Item id announced at `speech_started`, used again at commit. */
   private speechItemId: string | null = null;
-  /** Spoken chunks (text + audio samples) of recent replies, by assistant item id. */
-  private readonly spoken = new Map<string, SpokenChunk[]>();
-  /** Truncations that arrived before their reply was added to the history. */
-  private readonly pendingTruncations = new Map<string, number>();
   private eventCounter = 0;
   private closed = false;
   private readonly tutor: SessionTutor;
@@ -119,6 +101,19 @@ export class RealtimeSession {
     );
     this.tutor = new SessionTutor(options.tutor, this.conversation, (event) => this.emit(event), options.logger, this.lifetime.signal);
     this.conversation.systemPrompt = this.tutor.systemPrompt();
+    this.dialogue = new Dialogue(
+      this.conversation,
+      {
+        userTurn: (turn, source, speechMs) => this.tutor.userTurn(turn, source, speechMs),
+        assistantTurn: (turn, result) =>
+          this.tutor.assistantTurn(turn, { ttftMs: round(result?.ttftMs ?? null), ttfaMs: round(result?.ttfaMs ?? null), totalMs: round(result?.totalMs ?? null) }),
+        truncated: (turn) => this.tutor.truncated(turn),
+        responseDone: (handle, outcome) => this.responseDone(handle, outcome),
+        answered: (userTurn) => void this.tutor.correctAfterReply(userTurn),
+      },
+      REALTIME_SAMPLE_RATE,
+      options.tutor?.sideWork,
+    );
     this.settings = {
       instructions: this.conversation.systemPrompt,
       voice,
@@ -168,15 +163,23 @@ export class RealtimeSession {
     this.lifetime.abort();
     this.options.engines.off('status', this.onStatus);
     this.options.engines.off('download', this.onDownload);
-    this.active?.controller.abort();
+    this.dialogue.close();
     this.options.engines.llm().release?.(this.conversation.id);
+  }
+
+  /**
+   * The server is shutting down: a response in progress ends as `cancelled` (its history entry
+   * settled and saved) with its `response.done`, before the socket is closed.
+   */
+  shutdown(): void {
+    if (this.closed) return;
+    this.dialogue.cancel('shutdown');
   }
 
   /** Resolves when the current response (if any) has stopped all work. For tests and shutdown. */
   async idle(): Promise<void> {
     await this.inputAudio.drained();
-    await this.transcribing;
-    await this.active?.finished;
+    await this.dialogue.idle();
   }
 
   private handleEvent(event: ClientEvent): void {
@@ -184,10 +187,15 @@ export class RealtimeSession {
       case 'session.update':
         return this.updateSession(event.session, event.event_id);
       case 'conversation.item.create': {
-        this.cancelResponse('turn_detected');
-        this.lastInputFailed = false;
         const text = event.item.content.map((part) => part.text).join('\n').trim();
-        const turn = this.conversation.add({ id: event.item.id, role: 'user', text });
+        let turn;
+        try {
+          turn = this.dialogue.addTypedTurn(text, event.item.id);
+        } catch (error) {
+          if (!(error instanceof DuplicateItemError)) throw error;
+          this.sendError('item_id_duplicate', error.message, event.event_id, 'item.id');
+          return;
+        }
         const item = {
           id: turn.id,
           type: 'message' as const,
@@ -199,13 +207,12 @@ export class RealtimeSession {
         const previous = this.conversation.turns.at(-2)?.id ?? null;
         this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
         this.emit({ type: 'conversation.item.done', previous_item_id: previous, item });
-        this.tutor.userTurn(turn, 'typed');
         return;
       }
       case 'response.create': {
         const overrides = event.response ?? {};
-        this.cancelResponse('turn_detected');
-        void this.respond({
+        this.dialogue.cancel('turn_detected');
+        this.respond({
           instructions: overrides.instructions,
           modalities: overrides.output_modalities,
           voice: overrides.audio?.output?.voice,
@@ -213,13 +220,15 @@ export class RealtimeSession {
         });
         return;
       }
-      case 'response.cancel':
-        if (!this.active || this.active.done || (event.response_id && event.response_id !== this.active.id)) {
+      case 'response.cancel': {
+        const active = this.dialogue.active;
+        if (!active || (event.response_id && event.response_id !== active.id)) {
           this.sendError('response_cancel_not_active', 'There is no response in progress to cancel.', event.event_id);
           return;
         }
-        this.cancelResponse('client_cancelled');
+        this.dialogue.cancel('client_cancelled');
         return;
+      }
       case 'input_audio_buffer.append':
         // The learner is speaking: speech recognition loads now if it has not yet.
         this.prepareStt();
@@ -250,10 +259,10 @@ export class RealtimeSession {
       case 'conversation.item.truncate':
         return this.truncate(event.item_id, event.audio_end_ms, event.event_id);
       case 'localchat.conversation.reset': {
-        this.cancelResponse('client_cancelled');
+        this.dialogue.cancel('client_cancelled');
         this.options.engines.llm().release?.(this.conversation.id);
         this.inputAudio.clear();
-        this.spoken.clear();
+        this.dialogue.forgetRecent();
         const eventId = event.event_id;
         void this.tutor.newConversation(event.scenario_id, event.topic_id).then(
           (opening) => {
@@ -266,17 +275,17 @@ export class RealtimeSession {
             }
             this.prepareLlm();
             // A scenario or topic: the tutor opens the scene, spoken like any reply.
-            if (opening) void this.respond({ fixedText: opening });
+            if (opening) this.respond({ fixedText: opening });
           },
           (error: unknown) => this.sendError('invalid_theme', errorMessage(error), eventId, 'scenario_id'),
         );
         return;
       }
       case 'localchat.conversation.resume': {
-        this.cancelResponse('client_cancelled');
+        this.dialogue.cancel('client_cancelled');
         this.options.engines.llm().release?.(this.conversation.id);
         this.inputAudio.clear();
-        this.spoken.clear();
+        this.dialogue.forgetRecent();
         const eventId = event.event_id;
         void this.tutor.resume(event.conversation_id).then(
           () => {
@@ -288,7 +297,7 @@ export class RealtimeSession {
         return;
       }
       case 'localchat.session.end':
-        this.cancelResponse('client_cancelled');
+        this.dialogue.cancel('client_cancelled');
         void this.tutor.endSession();
         return;
     }
@@ -384,89 +393,120 @@ export class RealtimeSession {
     };
   }
 
-  /** Aborts the response in progress and tells the client at once (control overtakes audio). */
-  private cancelResponse(reason: 'turn_detected' | 'client_cancelled'): void {
-    const active = this.active;
-    if (!active || active.done) return;
-    active.controller.abort();
-    this.finishResponse(active, 'cancelled', { type: 'cancelled', reason }, '');
-  }
-
-  private finishResponse(active: ActiveResponse, status: 'completed' | 'cancelled' | 'failed', details: RealtimeResponseStatus | null, transcript: string): void {
-    if (active.done) return;
-    active.done = true;
-    const item = {
-      id: active.itemId,
-      type: 'message' as const,
-      role: 'assistant' as const,
-      object: 'realtime.item' as const,
-      status: status === 'completed' ? ('completed' as const) : ('incomplete' as const),
-      content: [{ type: 'output_audio' as const, transcript }],
-    };
+  /** A response settled (its history entry decided and saved): its last events and `response.done`. */
+  private responseDone(handle: ResponseHandle, outcome: ResponseOutcome): void {
+    const withAudio = handle.withAudio;
+    const ids = { response_id: handle.id, item_id: handle.itemId, output_index: 0, content_index: 0 };
+    const text = outcome.result?.text ?? outcome.text;
+    if (outcome.status !== 'cancelled' && outcome.failure !== 'transcription_failed' && outcome.failure !== 'server_error' && handle.started) {
+      if (withAudio) {
+        this.emit({ type: 'response.output_audio_transcript.done', ...ids, transcript: text });
+        this.emit({ type: 'response.output_audio.done', ...ids });
+      } else {
+        this.emit({ type: 'response.output_text.done', ...ids, text });
+      }
+      const doneItem = {
+        id: handle.itemId,
+        type: 'message' as const,
+        role: 'assistant' as const,
+        object: 'realtime.item' as const,
+        status: outcome.status === 'completed' ? ('completed' as const) : ('incomplete' as const),
+        content: [withAudio ? { type: 'output_audio' as const, transcript: text } : { type: 'output_text' as const, text }],
+      };
+      this.emit({ type: 'response.content_part.done', ...ids, part: withAudio ? { type: 'audio', transcript: text } : { type: 'text', text } });
+      this.emit({ type: 'response.output_item.done', response_id: handle.id, output_index: 0, item: doneItem });
+      this.emit({ type: 'conversation.item.done', previous_item_id: null, item: doneItem });
+    }
+    if (outcome.failure === 'server_error') this.sendError('server_error', `The reply failed: ${outcome.text}`);
+    const details: RealtimeResponseStatus =
+      outcome.status === 'completed'
+        ? { type: 'completed' }
+        : outcome.status === 'cancelled'
+          ? outcome.reason === 'shutdown'
+            ? { type: 'cancelled', error: { type: 'server_error', code: 'server_shutting_down' } }
+            : { type: 'cancelled', reason: outcome.reason ?? 'client_cancelled' }
+          : { type: 'failed', error: { type: outcome.failure === 'transcription_failed' ? 'invalid_request_error' : 'server_error', code: outcome.failure ?? 'server_error' } };
+    const transcript = outcome.status === 'cancelled' ? (outcome.turn?.text ?? '') : text;
     this.emit({
       type: 'response.done',
       response: {
-        id: active.id,
+        id: handle.id,
         object: 'realtime.response',
-        status,
-        status_details: details ?? undefined,
-        output: [item],
+        status: outcome.status,
+        status_details: details,
+        output: [
+          {
+            id: handle.itemId,
+            type: 'message',
+            role: 'assistant',
+            object: 'realtime.item',
+            status: outcome.status === 'completed' ? 'completed' : 'incomplete',
+            content: [{ type: 'output_audio', transcript }],
+          },
+        ],
         conversation_id: this.conversation.id,
-        output_modalities: this.settings.modalities,
+        output_modalities: handle.withAudio ? ['audio'] : ['text'],
+        ...(outcome.usage ? { usage: realtimeUsage(outcome.usage) } : {}),
       },
     });
+    const result = outcome.result;
+    if (result && outcome.status !== 'cancelled') {
+      this.emit({ type: 'localchat.response.metrics', response_id: handle.id, ttft_ms: round(result.ttftMs), ttfa_ms: round(result.ttfaMs), total_ms: round(result.totalMs) ?? 0 });
+    }
   }
 
-  private async respond(overrides: { instructions?: string; modalities?: ('text' | 'audio')[]; voice?: string; speed?: number; fixedText?: string }): Promise<void> {
-    const previous = this.active;
-    const controller = new AbortController();
-    const { signal } = controller;
-    let resolveFinished!: () => void;
-    const active: ActiveResponse = {
-      id: newId('resp'),
-      itemId: newId('item'),
-      controller,
-      finished: new Promise((resolve) => (resolveFinished = resolve)),
-      done: false,
-    };
-    this.active = active;
-    const startedAt = performance.now();
+  /** Starts a response; the dialogue runs it when the previous one stopped and transcripts are in. */
+  private respond(overrides: { instructions?: string; modalities?: ('text' | 'audio')[]; voice?: string; speed?: number; fixedText?: string }): void {
     const modalities = overrides.modalities ?? this.settings.modalities;
     const withAudio = modalities.includes('audio');
+    const startedAt = performance.now();
+    const handle = this.dialogue.respond({
+      id: newId('resp'),
+      itemId: newId('item'),
+      scripted: overrides.fixedText !== undefined,
+      onStart: (started) => {
+        const ids = { response_id: started.id, item_id: started.itemId, output_index: 0, content_index: 0 };
+        this.emit({
+          type: 'response.created',
+          response: { id: started.id, object: 'realtime.response', status: 'in_progress', output: [], conversation_id: this.conversation.id, output_modalities: modalities },
+        });
+        const item = { id: started.itemId, type: 'message' as const, role: 'assistant' as const, object: 'realtime.item' as const, status: 'in_progress' as const, content: [] };
+        this.emit({ type: 'response.output_item.added', response_id: started.id, output_index: 0, item });
+        this.emit({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
+        this.emit({ type: 'response.content_part.added', ...ids, part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' } });
+      },
+      run: (started) => this.runReply(started, overrides, withAudio, startedAt),
+    });
+    handle.withAudio = withAudio;
+  }
+
+  /** Runs the voice turn of a started response, sending its deltas. */
+  private async runReply(
+    handle: ResponseHandle,
+    overrides: { instructions?: string; voice?: string; speed?: number; fixedText?: string },
+    withAudio: boolean,
+    startedAt: number,
+  ) {
+    const { engines } = this.options;
+    const { signal } = handle;
     const send = (event: OutgoingEvent) => {
       if (!signal.aborted) this.emit(event);
     };
-    const ids = { response_id: active.id, item_id: active.itemId, output_index: 0, content_index: 0 };
+    const ids = { response_id: handle.id, item_id: handle.itemId, output_index: 0, content_index: 0 };
+    const llm: LLM = overrides.fixedText ? new FixedReply(overrides.fixedText) : engines.llm();
+    this.inputAudio.setPlayback(withAudio);
     try {
-      // The previous response must stop using the LLM's context before this one starts.
-      await previous?.finished;
-      await this.transcribing;
-      if (signal.aborted) return;
-      const engines = this.options.engines;
-      const llm = overrides.fixedText ? new FixedReply(overrides.fixedText) : engines.llm();
-      send({
-        type: 'response.created',
-        response: { id: active.id, object: 'realtime.response', status: 'in_progress', output: [], conversation_id: this.conversation.id, output_modalities: modalities },
+      const messages: ChatMessage[] = this.conversation.messages(llm.contextSize, {
+        ...(llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {}),
       });
-      const item = { id: active.itemId, type: 'message' as const, role: 'assistant' as const, object: 'realtime.item' as const, status: 'in_progress' as const, content: [] };
-      send({ type: 'response.output_item.added', response_id: active.id, output_index: 0, item });
-      send({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
-      send({ type: 'response.content_part.added', ...ids, part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' } });
-      if (this.lastInputFailed && !overrides.fixedText) {
-        // The learner's words could not be transcribed (the failure event said so): nothing to answer.
-        this.finishResponse(active, 'failed', { type: 'failed', error: { type: 'invalid_request_error', code: 'transcription_failed' } }, '');
-        return;
-      }
-      const chunks: SpokenChunk[] = [];
-      this.rememberSpoken(active.itemId, chunks);
-      this.inputAudio.setPlayback(withAudio);
-
+      // Per-response instructions go after the history, so the cached prefix (system prompt and
+      // history) stays valid: replacing the system prompt would re-evaluate the whole conversation.
+      if (overrides.instructions) messages.push({ role: 'system', content: overrides.instructions });
       const request = {
-        messages: this.conversation.messages(llm.contextSize),
+        messages,
         conversationId: this.conversation.id,
         ...(this.settings.maxOutputTokens !== 'inf' ? { maxTokens: this.settings.maxOutputTokens } : {}),
       };
-      if (overrides.instructions) request.messages[0] = { role: 'system', content: overrides.instructions };
       const result = await runVoiceTurn(
         {
           llm,
@@ -482,13 +522,10 @@ export class RealtimeSession {
           failureReply: (error) => fallbackReply(errorMessage(error), engines.llmHint()),
         },
         (event) => {
+          handle.observe(event);
           if (event.type === 'text') {
             send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids, delta: event.text } : { type: 'response.output_text.delta', ...ids, delta: event.text });
-          } else if (event.type === 'chunk') {
-            chunks[event.index] = { text: event.text, samples: 0 };
           } else if (event.type === 'audio') {
-            const chunk = chunks[event.chunkIndex];
-            if (chunk) chunk.samples += event.samples.length;
             for (let offset = 0; offset < event.samples.length; offset += MAX_DELTA_SAMPLES) {
               const slice = event.samples.subarray(offset, offset + MAX_DELTA_SAMPLES);
               send({ type: 'response.output_audio.delta', ...ids, delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
@@ -500,101 +537,62 @@ export class RealtimeSession {
           }
         },
       );
-
-      // History keeps what the tutor actually said (the partial reply when cancelled or failed).
-      const answered = this.conversation.turns.findLast((turn) => turn.role === 'user');
-      if (result.replyText || result.status === 'completed') {
-        const turn = this.conversation.add({ id: active.itemId, role: 'assistant', text: result.replyText, interrupted: result.status !== 'completed' });
-        this.applyTruncation(active.itemId);
-        this.tutor.assistantTurn(turn, { ttftMs: round(result.ttftMs), ttfaMs: round(result.ttfaMs), totalMs: round(result.totalMs) });
-      }
-      if (!overrides.fixedText) void this.tutor.correctAfterReply(answered);
       if (result.status === 'failed') {
         this.options.logger.warn({ session: this.id, err: result.error }, 'LLM failed during a response');
         engines.reportFailure('llm', result.error);
-      } else if (result.status === 'completed') {
+      } else if (result.status === 'completed' && !overrides.fixedText) {
         engines.reportSuccess('llm');
       }
-      if (signal.aborted || active.done) return;
-      if (withAudio) {
-        send({ type: 'response.output_audio_transcript.done', ...ids, transcript: result.text });
-        send({ type: 'response.output_audio.done', ...ids });
-      } else {
-        send({ type: 'response.output_text.done', ...ids, text: result.text });
-      }
-      const doneItem = {
-        ...item,
-        status: result.status === 'completed' ? ('completed' as const) : ('incomplete' as const),
-        content: [withAudio ? { type: 'output_audio' as const, transcript: result.text } : { type: 'output_text' as const, text: result.text }],
-      };
-      send({ type: 'response.content_part.done', ...ids, part: withAudio ? { type: 'audio', transcript: result.text } : { type: 'text', text: result.text } });
-      send({ type: 'response.output_item.done', response_id: active.id, output_index: 0, item: doneItem });
-      send({ type: 'conversation.item.done', previous_item_id: null, item: doneItem });
-      this.finishResponse(
-        active,
-        result.status,
-        result.status === 'failed' ? { type: 'failed', error: { type: 'server_error', code: 'llm_error' } } : { type: 'completed' },
-        result.text,
-      );
-      this.emit({ type: 'localchat.response.metrics', response_id: active.id, ttft_ms: round(result.ttftMs), ttfa_ms: round(result.ttfaMs), total_ms: round(result.totalMs) ?? 0 });
-    } catch (error) {
-      this.options.logger.error({ session: this.id, err: error }, 'response failed');
-      if (!active.done) {
-        this.sendError('server_error', `The reply failed: ${errorMessage(error)}`);
-        this.finishResponse(active, 'failed', { type: 'failed', error: { type: 'server_error', code: 'server_error' } }, '');
-      }
+      return result;
     } finally {
       this.inputAudio.setPlayback(false);
-      resolveFinished();
-      if (this.active === active) this.active = null;
     }
   }
 
   /** A committed utterance: a user item now, its transcript when STT is done. */
-  private commitUtterance(audio: Int16Array, itemId?: string): void {
-    this.cancelResponse('turn_detected');
-    this.lastInputFailed = false;
+  private commitUtterance(audio: Int16Array, itemId?: string): boolean {
     const previous = this.conversation.lastTurn?.id ?? null;
-    const turn = this.conversation.add({ id: itemId, role: 'user', text: '' });
-    const item = {
-      id: turn.id,
+    const seconds = audio.length / REALTIME_SAMPLE_RATE;
+    const item = (id: string, transcript?: string) => ({
+      id,
       type: 'message' as const,
       role: 'user' as const,
       status: 'completed' as const,
       object: 'realtime.item' as const,
-      content: [{ type: 'input_audio' as const }],
-    };
-    this.emit({ type: 'input_audio_buffer.committed', item_id: turn.id, previous_item_id: previous });
-    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
-    const seconds = audio.length / REALTIME_SAMPLE_RATE;
-    const transcription = this.transcribe(audio).then(
-      (text) => {
-        if (this.closed) return;
-        if (!text) throw new Error("I couldn't hear any words. Please try again a little louder, or type your message.");
-        turn.text = text;
-        this.tutor.userTurn(turn, 'spoken', Math.round(seconds * 1000));
-        this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: turn.id, content_index: 0, transcript: text, usage: { type: 'duration', seconds } });
-        this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: { ...item, content: [{ type: 'input_audio', transcript: text }] } });
-      },
-      (error: unknown) => {
-        throw error;
-      },
-    );
-    this.transcribing = this.transcribing
-      .then(() => transcription)
-      .catch((error: unknown) => {
-        if (this.closed) return;
-        this.lastInputFailed = true;
-        const index = this.conversation.turns.indexOf(turn);
-        if (index >= 0) this.conversation.turns.splice(index, 1);
-        this.options.logger.info({ session: this.id, err: error }, 'transcription failed');
-        this.emit({
-          type: 'conversation.item.input_audio_transcription.failed',
-          item_id: turn.id,
-          content_index: 0,
-          error: { type: 'transcription_error', code: 'transcription_failed', message: errorMessage(error) },
-        });
-      });
+      content: [transcript === undefined ? { type: 'input_audio' as const } : { type: 'input_audio' as const, transcript }],
+    });
+    let turn;
+    try {
+      turn = this.dialogue.addSpokenTurn(
+        () => this.transcribe(audio),
+        Math.round(seconds * 1000),
+        {
+          transcribed: (done) => {
+            this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: done.id, content_index: 0, transcript: done.text, usage: { type: 'duration', seconds } });
+            this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: item(done.id, done.text) });
+          },
+          failed: (failed, error) => {
+            this.options.logger.info({ session: this.id, err: error }, 'transcription failed');
+            this.emit({
+              type: 'conversation.item.input_audio_transcription.failed',
+              item_id: failed.id,
+              content_index: 0,
+              error: { type: 'transcription_error', code: 'transcription_failed', message: errorMessage(error) },
+            });
+          },
+        },
+        itemId,
+      );
+    } catch (error) {
+      if (!(error instanceof DuplicateItemError)) throw error;
+      this.sendError('item_id_duplicate', error.message, undefined, 'item_id');
+      return false;
+    }
+    // The previous item is the one before this turn (a cut reply settles before it).
+    const before = this.conversation.turns.at(-2)?.id ?? previous;
+    this.emit({ type: 'input_audio_buffer.committed', item_id: turn.id, previous_item_id: before });
+    this.emit({ type: 'conversation.item.added', previous_item_id: before, item: item(turn.id) });
+    return true;
   }
 
   private async transcribe(audio: Int16Array): Promise<string> {
@@ -624,42 +622,22 @@ export class RealtimeSession {
     if (event.type === 'speech-started') {
       this.speechItemId = newId('item');
       this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(event.audioStartMs), item_id: this.speechItemId });
-      if (detection?.interruptResponse) this.cancelResponse('turn_detected');
+      if (detection?.interruptResponse) this.dialogue.cancel('turn_detected');
       return;
     }
     const itemId = this.speechItemId ?? newId('item');
     this.speechItemId = null;
     this.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(event.audioEndMs), item_id: itemId });
-    this.commitUtterance(event.audio, itemId);
-    if (detection?.createResponse !== false) void this.respond({});
-  }
-
-  private rememberSpoken(itemId: string, chunks: SpokenChunk[]): void {
-    this.spoken.set(itemId, chunks);
-    while (this.spoken.size > TRUNCATABLE_REPLIES) this.spoken.delete(this.spoken.keys().next().value!);
+    if (this.commitUtterance(event.audio, itemId) && detection?.createResponse !== false) this.respond({});
   }
 
   /** `conversation.item.truncate`: the client played only `audioEndMs` of this reply. */
   private truncate(itemId: string, audioEndMs: number, eventId?: string): void {
-    if (!this.spoken.has(itemId)) {
+    if (!this.dialogue.truncate(itemId, audioEndMs)) {
       this.sendError('item_truncate_invalid_item_id', `No assistant audio item "${itemId}" to truncate.`, eventId, 'item_id');
       return;
     }
-    this.pendingTruncations.set(itemId, audioEndMs);
-    this.applyTruncation(itemId);
     this.emit({ type: 'conversation.item.truncated', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
-  }
-
-  /** Cuts a reply in the history to what was heard, once both the reply and its truncation are known. */
-  private applyTruncation(itemId: string): void {
-    const audioEndMs = this.pendingTruncations.get(itemId);
-    const turn = this.conversation.turns.find((candidate) => candidate.id === itemId);
-    const chunks = this.spoken.get(itemId);
-    if (audioEndMs === undefined || !turn || !chunks) return;
-    this.pendingTruncations.delete(itemId);
-    turn.text = spokenText(chunks.filter(Boolean), (audioEndMs / 1000) * REALTIME_SAMPLE_RATE);
-    turn.interrupted = true;
-    this.tutor.truncated(turn);
   }
 
   /** Starts loading speech recognition once per session (STT loads on first use). */
@@ -733,6 +711,19 @@ function describeTurnDetection(detection: TurnDetection | null) {
     prefix_padding_ms: detection.prefixPaddingMs,
     create_response: detection.createResponse,
     interrupt_response: detection.interruptResponse,
+  };
+}
+
+/** Our token usage as the Realtime API's `response.usage` (text only: audio is not counted in tokens). */
+function realtimeUsage(usage: Usage): RealtimeResponseUsage {
+  const input = usage.promptTokens ?? 0;
+  const output = usage.completionTokens ?? 0;
+  return {
+    total_tokens: input + output,
+    input_tokens: input,
+    output_tokens: output,
+    input_token_details: { text_tokens: input, audio_tokens: 0, cached_tokens: usage.cachedPromptTokens ?? 0 },
+    output_token_details: { text_tokens: output, audio_tokens: 0 },
   };
 }
 
