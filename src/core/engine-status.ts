@@ -1,7 +1,8 @@
 /**
- * The state of an engine as `/health` and `localchat.engine.status` events report it.
+ * The state of an engine as `/health` and `localchat.engine.status` events report it. `idle`: not
+ * loaded yet, and loaded on first use (speech recognition, when the learner first speaks).
  */
-export type EngineState = 'loading' | 'downloading' | 'ready' | 'error';
+export type EngineState = 'idle' | 'loading' | 'downloading' | 'ready' | 'error';
 
 export interface EngineStatus {
   kind: 'llm' | 'tts' | 'stt';

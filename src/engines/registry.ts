@@ -160,8 +160,9 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
             kind: 'stt',
             provider: stt,
             modelId: this.config.sttModel ?? (stt === 'whisper' ? DEFAULT_MODEL_IDS.stt : 'whisper-1'),
-            state: 'loading',
-            message: stt === 'whisper' ? 'Loads when you first speak.' : undefined,
+            // Loaded on first use (prepareStt): a learner who only types never pays for it.
+            state: 'idle',
+            message: stt === 'whisper' ? 'Speech recognition loads when you first speak.' : undefined,
           };
     this.unavailable = new UnavailableLLM(provider, llmId, () => this.unavailableReason());
     this.models.on('progress', (progress) => this.onDownloadProgress(progress));

@@ -12,10 +12,12 @@ import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
 import { conversationToJson, conversationToMarkdown } from '../store/export.js';
 import { StoreError } from '../store/store-error.js';
+import type { Progress } from '../store/progress.js';
 import type { Store } from '../store/store.js';
 import { CEFR_LEVELS, CORRECTION_STYLES } from '../tutor/profile.js';
 import { TOPICS } from '../tutor/topics.js';
 import { abortOnDisconnect } from './routes/http-streaming.js';
+import type { PublicConfig } from './public-config.js';
 import type { TutorService } from './tutor-service.js';
 
 /** The first 16 bytes of every SQLite 3 database file. */
@@ -63,6 +65,28 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T 
   const issue = parsed.error.issues[0];
   void fail(reply, 400, 'invalid_request', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
   return undefined;
+}
+
+/**
+ * Progress without the sessions in which no reply came (every reply failed, e.g. with no LLM):
+ * such a session measured nothing, and would show as "0 mistakes". A reply counts when its saved
+ * text is not empty (a failed reply keeps only what the LLM said before failing).
+ */
+export function answeredOnly(store: Pick<Store, 'getConversation'>, progress: Progress): Progress {
+  const sessions = progress.sessions.filter((session) =>
+    (store.getConversation(session.conversationId)?.turns ?? []).some((turn) => turn.role === 'assistant' && turn.text.trim() !== ''),
+  );
+  if (sessions.length === progress.sessions.length) return progress;
+  const present = new Set(sessions.flatMap((session) => Object.keys(session.errorsByCategory)));
+  return { sessions, categories: progress.categories.filter((category) => present.has(category)) };
+}
+
+/**
+ * `GET /api/config`: the configuration in effect, without secrets (see public-config.ts). Served
+ * with or without the tutor.
+ */
+export function registerConfigRoute(app: FastifyInstance, read: () => PublicConfig): void {
+  app.get('/api/config', async () => read());
 }
 
 export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): void {
@@ -187,7 +211,7 @@ export function registerApiRoutes(app: FastifyInstance, tutor: TutorService): vo
     ),
   );
 
-  app.get('/api/progress', async (_request, reply) => withStore(reply, (store) => store.progress()));
+  app.get('/api/progress', async (_request, reply) => withStore(reply, (store) => answeredOnly(store, store.progress())));
 
   app.get('/api/backup', async (_request, reply) =>
     withStore(reply, async (store) => {

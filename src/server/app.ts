@@ -9,13 +9,16 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { EngineStatus } from '../core/engine-status.js';
 import type { EngineSet } from '../engines/engine-set.js';
 import type { TurnTimeouts } from '../turn/voice-turn.js';
 import { MAX_FRAME_BYTES } from './realtime/client-events.js';
 import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
 import { DEFAULT_KEEPALIVE, type KeepaliveOptions, SocketKeepalive, idleToEvict } from './realtime/keepalive.js';
 import { RealtimeSession } from './realtime/session.js';
-import { registerApiRoutes } from './api-routes.js';
+import type { Config } from '../config.js';
+import { registerApiRoutes, registerConfigRoute } from './api-routes.js';
+import { publicConfig } from './public-config.js';
 import { openAIApi } from './routes/openai-api.js';
 import { registerSecurity } from './security.js';
 import type { TutorService } from './tutor-service.js';
@@ -43,12 +46,29 @@ export interface AppOptions {
   version?: string;
   /** Realtime socket ping, idle timeout and idle eviction (keepalive.ts); defaults in DEFAULT_KEEPALIVE. */
   keepalive?: Partial<KeepaliveOptions>;
+  /** The configuration in effect, shown without secrets at `GET /api/config`. */
+  config?: Config;
 }
 
 export interface LocalChatApp {
   app: FastifyInstance;
   /** Open realtime sessions. */
   sessions: Set<RealtimeSession>;
+}
+
+/**
+ * `/health`'s verdict: `ok` when the LLM is ready, some voice speaks (a fallback such as eSpeak NG
+ * counts: the configured voice missing is not a fault while another speaks) and speech
+ * recognition has not failed (not loaded yet — `idle`, `loading`, `downloading` — is fine);
+ * `degraded` otherwise.
+ */
+export function healthOf(engines: readonly EngineStatus[]): 'ok' | 'degraded' {
+  const llm = engines.filter((engine) => engine.kind === 'llm');
+  const tts = engines.filter((engine) => engine.kind === 'tts');
+  const llmOk = llm.length > 0 && llm.every((engine) => engine.state === 'ready');
+  const speaks = tts.some((engine) => engine.state === 'ready');
+  const sttOk = engines.every((engine) => engine.kind !== 'stt' || engine.state !== 'error');
+  return llmOk && speaks && sttOk ? 'ok' : 'degraded';
 }
 
 export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
@@ -75,9 +95,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
 
   app.get('/health', async () => {
     const engines = options.engines.status();
-    // Speech recognition loads on first use: it does not make a typing-only server degraded.
-    const ok = engines.every((engine) => engine.state === 'ready' || (engine.kind === 'stt' && engine.state === 'loading'));
-    return { status: ok ? 'ok' : 'degraded', version: options.version ?? '0.0.0', engines };
+    return { status: healthOf(engines), version: options.version ?? '0.0.0', engines };
   });
 
   // The OpenAI-compatible REST API: chat completions, speech, transcriptions, models.
@@ -159,6 +177,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     },
   );
 
+  registerConfigRoute(app, () => publicConfig({ version: options.version ?? '0.0.0', engines: options.engines.status(), config: options.config, voice: options.voice, speed: options.speed }));
   if (options.tutor) registerApiRoutes(app, options.tutor);
 
   const webRoot = options.webRoot;

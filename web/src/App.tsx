@@ -1,8 +1,8 @@
 /**
  * LocalChat's screen: the header with its views (Chat, Vocabulary, Progress), the saved
- * conversations (a sidebar, a drawer on phones), and the view: the chat (status banners, the
+ * conversations (a sidebar, a drawer on phones), and the view: the chat (the status line, the
  * conversation strip, transcript or welcome, voice strip and composer), the vocabulary page or
- * the progress page. Dialogs: settings, the scene library, session reports, confirmations, the
+ * the progress page, or diagnostics. Dialogs: settings, the configuration, the scene library, session reports, confirmations, the
  * word look-up. One realtime session drives the chat; the tutor API (when the server has one) the
  * rest — without it, the chat works alone.
  */
@@ -19,7 +19,8 @@ import { NewChatMenu } from './components/new-chat-menu.js';
 import { ReportDialog, type ReportSource } from './components/report-dialog.js';
 import { ScenarioPicker } from './components/scenario-picker.js';
 import { SettingsPanel, type SettingsTutor } from './components/settings-panel.js';
-import { StatusBanners } from './components/status-banners.js';
+import { ConfigDialog } from './components/config-dialog.js';
+import { StatusLine } from './components/status-line.js';
 import { Toasts } from './components/toasts.js';
 import { Transcript } from './components/transcript.js';
 import { VoiceBar } from './components/voice-bar.js';
@@ -38,6 +39,10 @@ import type { VoiceMode } from './voice/voice-controller.js';
 
 /** Chart.js loads with the progress page only. */
 const ProgressView = lazy(() => import('./views/progress-view.js'));
+const DiagnosticsView = lazy(() => import('./views/diagnostics-view.js'));
+
+/** How often a visible page reloads the conversation list (changes made on other devices), ms. */
+const LIST_POLL_MS = 15_000;
 
 /** Space starts push-to-talk unless the key is meant for a text field, a dialog or the settings. */
 function isTypingTarget(target: EventTarget | null): boolean {
@@ -62,6 +67,9 @@ export function App() {
   const [progressVersion, setProgressVersion] = useState(0);
   const [hideText, setHideText] = useState(() => loadPreferences().hideTutorText === true);
   const [webSpeech, setWebSpeech] = useState(() => loadPreferences().webSpeech);
+  const [volume, setVolume] = useState(() => loadPreferences().volume ?? 1);
+  const [statusOpen, setStatusOpen] = useState(false);
+  const [configOpen, setConfigOpen] = useState(false);
   const composer = useRef<ComposerHandle>(null);
   const connected = state.connection === 'connected';
   const speechSupported = isSpeechRecognitionSupported();
@@ -81,6 +89,36 @@ export function App() {
   useEffect(() => {
     if (withTutor) refreshConversations();
   }, [withTutor, conversation.id, finishedTurns, refreshConversations]);
+
+  // Other tabs of this browser hear of every change at once (BroadcastChannel); other devices'
+  // changes show when this tab comes back into view, and every LIST_POLL_MS while it is visible.
+  const channel = useMemo(() => (typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('localchat')), []);
+  useEffect(() => () => channel?.close(), [channel]);
+  useEffect(() => {
+    if (withTutor && finishedTurns > 0) channel?.postMessage({ type: 'conversations-changed' });
+  }, [withTutor, channel, conversation.id, finishedTurns]);
+  useEffect(() => {
+    if (!withTutor) return;
+    const refresh = () => {
+      if (document.visibilityState === 'visible') refreshConversations();
+    };
+    const onMessage = (event: MessageEvent<{ type?: string }>) => {
+      if (event.data?.type !== 'conversations-changed') return;
+      refreshConversations();
+      // The other tab's message may be saved a moment after it said so.
+      setTimeout(refreshConversations, 600);
+    };
+    channel?.addEventListener('message', onMessage);
+    document.addEventListener('visibilitychange', refresh);
+    window.addEventListener('focus', refresh);
+    const timer = setInterval(refresh, LIST_POLL_MS);
+    return () => {
+      channel?.removeEventListener('message', onMessage);
+      document.removeEventListener('visibilitychange', refresh);
+      window.removeEventListener('focus', refresh);
+      clearInterval(timer);
+    };
+  }, [withTutor, channel, refreshConversations]);
 
   const reportReady = state.report?.status === 'ready';
   useEffect(() => {
@@ -110,6 +148,19 @@ export function App() {
     setWebSpeech(on);
     savePreferences({ webSpeech: on });
   }, []);
+  useEffect(() => actions.setVolume(volume), [actions, volume]);
+  const onVolume = useCallback((next: number) => {
+    setVolume(next);
+    savePreferences({ volume: next });
+  }, []);
+  const showConfig = useCallback(() => {
+    setStatusOpen(false);
+    setConfigOpen(true);
+  }, []);
+  const showDiagnostics = useCallback(() => {
+    setStatusOpen(false);
+    goTo('diagnostics');
+  }, [goTo]);
   const onHideText = useCallback((hide: boolean) => {
     setHideText(hide);
     savePreferences({ hideTutorText: hide });
@@ -234,7 +285,12 @@ export function App() {
   }, [mode, view, actions]);
 
   const lastUser = [...state.messages].reverse().find((message) => message.role === 'user');
-  const activity = { responding, transcribing: lastUser?.transcription === 'pending' };
+  const sttStatus = state.engines.find((engine) => engine.kind === 'stt');
+  const activity = {
+    responding,
+    transcribing: lastUser?.transcription === 'pending',
+    speechUnavailable: sttStatus?.state === 'error' ? (sttStatus.message ?? 'the speech recognition model could not be loaded.') : null,
+  };
   const themed = conversation.scenario !== null || conversation.scenarioId !== null || conversation.topic !== null;
   const showBar = state.messages.length > 0 || themed;
   const canEnd = withTutor && connected && state.messages.some((message) => message.role === 'user' && message.status === 'sent');
@@ -295,6 +351,11 @@ export function App() {
         }
         onOpenConversations={withTutor ? () => setDrawerOpen(true) : null}
         conversationsOpen={drawerOpen}
+        statusOpen={statusOpen}
+        onToggleStatus={() => {
+          if (view !== 'chat') goTo('chat');
+          setStatusOpen((open) => !open);
+        }}
       />
       <div className="body">
         {withTutor ? (
@@ -323,7 +384,16 @@ export function App() {
         ) : null}
         <main className="main" id="main">
           <div className="chat" hidden={view !== 'chat'}>
-            <StatusBanners notices={state.notices} engines={state.engines} downloads={state.downloads} onDismissNotice={actions.dismissNotice} />
+            <StatusLine
+              notices={state.notices}
+              engines={state.engines}
+              downloads={state.downloads}
+              open={statusOpen}
+              onOpenChange={setStatusOpen}
+              onDismissNotice={actions.dismissNotice}
+              onShowConfig={showConfig}
+              onShowDiagnostics={showDiagnostics}
+            />
             {showBar ? (
               <ConversationBar
                 conversation={conversation}
@@ -391,6 +461,17 @@ export function App() {
             </div>
           </div>
           {view === 'vocabulary' && withTutor ? <VocabularyView version={vocabularyVersion} toast={actions.toast} /> : null}
+          {view === 'diagnostics' ? (
+            <Suspense
+              fallback={
+                <p className="empty-note" role="status">
+                  Loading…
+                </p>
+              }
+            >
+              <DiagnosticsView connection={state.connection} volume={volume} />
+            </Suspense>
+          ) : null}
           {view === 'progress' && withTutor ? (
             <Suspense
               fallback={
@@ -425,7 +506,18 @@ export function App() {
         webSpeechSupported={speechSupported}
         onWebSpeech={onWebSpeech}
         tutor={settingsTutor}
+        volume={volume}
+        onVolume={onVolume}
+        onShowConfig={showConfig}
+        onShowDiagnostics={showDiagnostics}
       />
+      {configOpen ? (
+        <ConfigDialog
+          page={{ voice: state.voice, voiceEngine: state.voiceEngine, speed: state.speed, volume, voiceInput: voice.settings }}
+          onClose={() => setConfigOpen(false)}
+          onCopied={(ok) => actions.toast(ok ? 'The configuration was copied.' : 'Copying failed: select the text and copy it.', ok ? 'info' : 'error')}
+        />
+      ) : null}
       {pickingScene ? <ScenarioPicker scenarios={tutor.scenarios} level={profileLevel} onStart={(picked) => startChat({ scenarioId: picked.id })} onClose={() => setPickingScene(false)} /> : null}
       {liveReport ? (
         <ReportDialog

@@ -1,12 +1,14 @@
 /**
- * The app's views without a router: `#vocabulary` and `#progress` in the address, the chat
- * otherwise. Links and the browser's back button work as usual.
+ * The app's views without a router: `#vocabulary`, `#progress` and `#diagnostics` in the address,
+ * the chat otherwise. Links and the browser's back button work as usual. Diagnostics is reached
+ * from the settings and the status details, not from the header's tabs.
  */
 import { useCallback, useSyncExternalStore } from 'react';
 
-export type View = 'chat' | 'vocabulary' | 'progress';
+export type View = 'chat' | 'vocabulary' | 'progress' | 'diagnostics';
 
-export const VIEWS: readonly { id: View; label: string }[] = [
+/** The header's tabs. */
+export const VIEWS: readonly { id: Exclude<View, 'diagnostics'>; label: string }[] = [
   { id: 'chat', label: 'Chat' },
   { id: 'vocabulary', label: 'Vocabulary' },
   { id: 'progress', label: 'Progress' },
@@ -15,7 +17,7 @@ export const VIEWS: readonly { id: View; label: string }[] = [
 /** The view a location hash names. */
 export function viewOf(hash: string): View {
   const name = hash.replace(/^#\/?/, '');
-  return name === 'vocabulary' || name === 'progress' ? name : 'chat';
+  return name === 'vocabulary' || name === 'progress' || name === 'diagnostics' ? name : 'chat';
 }
 
 export function viewHref(view: View): string {

@@ -19,6 +19,9 @@ import type { WordExplanation } from '../../../src/tutor/vocabulary.js';
 
 export type { ConversationDetail, ConversationSummary, LearnerProfile, Progress, Scenario, SessionProgress, SessionReport, Topic, VocabularyEntry, WordExplanation };
 
+export type { PublicConfig } from '../../../src/server/public-config.js';
+import type { PublicConfig } from '../../../src/server/public-config.js';
+
 export type CefrLevel = 'A1' | 'A2' | 'B1' | 'B2' | 'C1' | 'C2';
 export const CEFR_LEVELS: readonly CefrLevel[] = ['A1', 'A2', 'B1', 'B2', 'C1', 'C2'];
 
@@ -131,6 +134,9 @@ export const api = {
   reviewWord: (id: number, grade: number) => request<VocabularyEntry>(`/api/vocabulary/${id}/review`, json('POST', { grade })),
 
   progress: (signal?: AbortSignal) => request<Progress>('/api/progress', { signal }),
+
+  /** The server's configuration in effect, without secrets. */
+  config: (signal?: AbortSignal) => request<PublicConfig>('/api/config', { signal }),
 
   importBackup: (file: Blob) =>
     request<{ imported: true; fromVersion: number; schemaVersion: number }>('/api/backup', {

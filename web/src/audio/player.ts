@@ -51,6 +51,8 @@ export interface LocalChatDebug {
   lastStop?: StoppedStream & { at: number };
   /** Voice input (see voice/voice-controller.ts). */
   voice?: unknown;
+  /** The tutor's volume, 0-1. */
+  volume?: number;
 }
 
 declare global {
@@ -64,6 +66,9 @@ type Listener = () => void;
 export class AudioPlayer {
   private context: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
+  /** The tutor's volume (0-1), applied by a GainNode between the worklet and the speakers. */
+  private gain: GainNode | null = null;
+  private volumeValue = 1;
   /** Messages posted before the worklet is ready; sent once it is. */
   private backlog: PlayerWorkletInput[] = [];
   private generation = 0;
@@ -77,7 +82,7 @@ export class AudioPlayer {
   private readonly debug: LocalChatDebug;
 
   constructor() {
-    this.debug = { playedSamples: 0, state: 'locked', contextSampleRate: null };
+    this.debug = { playedSamples: 0, state: 'locked', contextSampleRate: null, volume: 1 };
     if (typeof window !== 'undefined') window.__localchat = this.debug;
   }
 
@@ -112,6 +117,18 @@ export class AudioPlayer {
         () => undefined,
       );
     }
+  }
+
+  /** The tutor's volume, 0 (silent) to 1 (as synthesized). */
+  get volume(): number {
+    return this.volumeValue;
+  }
+
+  /** Sets the tutor's volume, 0-1 (clamped); it applies at once, also to what is playing. */
+  setVolume(volume: number): void {
+    this.volumeValue = Number.isFinite(volume) ? Math.min(1, Math.max(0, volume)) : 1;
+    if (this.gain && this.context) this.gain.gain.setTargetAtTime(this.volumeValue, this.context.currentTime, 0.015);
+    this.debug.volume = this.volumeValue;
   }
 
   /** Clears whatever plays and starts stream `source` (its audio follows through `push`). */
@@ -184,7 +201,10 @@ export class AudioPlayer {
         processorOptions: { sourceRate: SOURCE_SAMPLE_RATE, prebufferMs: PREBUFFER_MS },
       });
       node.port.onmessage = (message: MessageEvent<PlayerWorkletStatus>) => this.receive(message.data);
-      node.connect(context.destination);
+      const gain = context.createGain();
+      gain.gain.value = this.volumeValue;
+      node.connect(gain).connect(context.destination);
+      this.gain = gain;
       this.node = node;
       const backlog = this.backlog;
       this.backlog = [];

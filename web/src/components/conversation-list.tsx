@@ -3,7 +3,7 @@
  * everything said), open one to carry on, rename it in place, read or write its report, export it
  * as Markdown or JSON, or delete it (after a confirmation, asked by the parent).
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { downloads, type ConversationSummary, type StoreStatus } from '../api/client.js';
 import { formatWhen } from '../format.js';
 import type { ConversationList as ListState } from '../tutor/use-tutor.js';
@@ -31,6 +31,35 @@ export function conversationTitle(conversation: Pick<ConversationSummary, 'title
   return conversation.title?.trim() || conversation.preview?.trim() || 'Untitled conversation';
 }
 
+/** Characters of a title that the list shows before cutting it (two titles alike this far look the same). */
+const TITLE_KEY_CHARS = 36;
+
+/**
+ * A tag for each conversation whose title looks like another's in `items` (conversations that
+ * begin with the same words): when it started ("6 Dec, 14:05"), and "#2", "#3" in order of start
+ * when even that is shared. Conversations with a title of their own get none.
+ * @returns tags by conversation id
+ */
+export function titleTags(items: readonly Pick<ConversationSummary, 'id' | 'title' | 'preview' | 'createdAt'>[]): Map<string, string> {
+  const groups = new Map<string, typeof items[number][]>();
+  for (const item of items) {
+    const key = conversationTitle(item).slice(0, TITLE_KEY_CHARS).toLowerCase();
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  const tags = new Map<string, string>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const ordered = [...group].sort((a, b) => a.createdAt - b.createdAt);
+    const whens = ordered.map((item) => new Date(item.createdAt).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }));
+    ordered.forEach((item, index) => {
+      const when = whens[index]!;
+      const shared = whens.filter((other) => other === when).length > 1;
+      tags.set(item.id, shared ? `${when} #${index + 1}` : when);
+    });
+  }
+  return tags;
+}
+
 function modeLabel(conversation: ConversationSummary): string | null {
   if (conversation.mode === 'scenario' || conversation.scenarioId) return 'Role-play';
   if (conversation.mode.startsWith('topic')) return 'Topic';
@@ -40,6 +69,7 @@ function modeLabel(conversation: ConversationSummary): string | null {
 export function ConversationList(props: ConversationListProps) {
   const { list, store, currentId, drawerOpen, onCloseDrawer } = props;
   const [renaming, setRenaming] = useState<string | null>(null);
+  const tags = useMemo(() => titleTags(list.items), [list.items]);
   const panel = useRef<HTMLElement>(null);
 
   // Phones: Escape closes the drawer; focus moves into it when it opens.
@@ -101,6 +131,7 @@ export function ConversationList(props: ConversationListProps) {
                 <ConversationRow
                   key={conversation.id}
                   conversation={conversation}
+                  tag={tags.get(conversation.id) ?? null}
                   current={conversation.id === currentId}
                   mode={modeLabel(conversation)}
                   renaming={renaming === conversation.id}
@@ -122,6 +153,8 @@ export function ConversationList(props: ConversationListProps) {
 
 interface RowProps {
   conversation: ConversationSummary;
+  /** Tells this conversation from others with a title alike (see `titleTags`). */
+  tag: string | null;
   current: boolean;
   mode: string | null;
   renaming: boolean;
@@ -133,7 +166,7 @@ interface RowProps {
   onReport(conversation: ConversationSummary): void;
 }
 
-function ConversationRow({ conversation, current, mode, renaming, onRenameStart, onRenameEnd, onRename, onOpen, onDelete, onReport }: RowProps) {
+function ConversationRow({ conversation, tag, current, mode, renaming, onRenameStart, onRenameEnd, onRename, onOpen, onDelete, onReport }: RowProps) {
   const title = conversationTitle(conversation);
   const [draft, setDraft] = useState(title);
   const [saving, setSaving] = useState(false);
@@ -209,7 +242,10 @@ function ConversationRow({ conversation, current, mode, renaming, onRenameStart,
         </form>
       ) : (
         <button type="button" className="conversation__open" onClick={() => onOpen(conversation.id)} aria-current={current ? 'true' : undefined}>
-          <span className="conversation__title">{title}</span>
+          <span className="conversation__title">
+            <span className="conversation__title-text">{title}</span>
+            {tag ? <span className="conversation__title-tag"> · {tag}</span> : null}
+          </span>
           {conversation.snippet ? <span className="conversation__snippet">{conversation.snippet}</span> : null}
           <span className="conversation__meta">
             {mode ? <span className="chip chip--small">{mode}</span> : null}
@@ -221,7 +257,7 @@ function ConversationRow({ conversation, current, mode, renaming, onRenameStart,
         <Menu
           trigger={<MoreIcon width="18" height="18" />}
           triggerClassName="icon-button icon-button--small"
-          label={`Actions for “${title}”`}
+          label={`Actions for “${title}”${tag ? ` (${tag})` : ''}`}
           items={[
             { label: 'Rename', icon: <EditIcon width="16" height="16" />, onSelect: onRenameStart },
             { label: 'Session report', icon: <ReportIcon width="16" height="16" />, onSelect: () => onReport(conversation) },

@@ -7,9 +7,10 @@ import type { EngineStatus } from '../session/state.js';
 import type { ReactNode } from 'react';
 import type { DownloadProgressEvent } from '../../../src/server/realtime/server-events.js';
 import { VIEWS, viewHref, type View } from '../navigation.js';
+import { engineChips, type EngineChipView } from '../session/status-summary.js';
 import { BookIcon, ChartIcon, ChatIcon, LogoMark, MenuIcon, MoonIcon, NewChatIcon, SettingsIcon, SunIcon } from './icons.js';
 
-const viewIcons: Record<View, typeof ChatIcon> = { chat: ChatIcon, vocabulary: BookIcon, progress: ChartIcon };
+const viewIcons: Record<(typeof VIEWS)[number]['id'], typeof ChatIcon> = { chat: ChatIcon, vocabulary: BookIcon, progress: ChartIcon };
 
 const connectionLabels: Record<ConnectionStatus, string> = {
   connecting: 'Connecting…',
@@ -18,22 +19,8 @@ const connectionLabels: Record<ConnectionStatus, string> = {
   offline: 'Offline',
 };
 
-const engineLabels: Record<EngineStatus['kind'], string> = { llm: 'LLM', tts: 'Voice', stt: 'Speech input' };
-const stateLabels: Record<EngineStatus['state'], string> = {
-  loading: 'loading',
-  downloading: 'downloading',
-  ready: 'ready',
-  error: 'error',
-};
-
-/** Download progress of an engine (0-1), from its status or the latest progress event. */
-export function engineProgress(engine: EngineStatus, downloads: Record<string, DownloadProgressEvent>): number | null {
-  if (engine.state !== 'downloading') return null;
-  const download = downloads[engine.modelId];
-  if (download?.total_bytes) return Math.min(1, download.downloaded_bytes / download.total_bytes);
-  if (engine.progress !== undefined) return Math.min(1, Math.max(0, engine.progress));
-  return null;
-}
+/** Download progress of an engine (0-1): kept here for existing imports. */
+export { engineProgress } from '../session/status-summary.js';
 
 interface HeaderProps {
   connection: ConnectionStatus;
@@ -53,10 +40,14 @@ interface HeaderProps {
   /** Phones: opens the conversation list; null when there is none. */
   onOpenConversations: (() => void) | null;
   conversationsOpen: boolean;
+  /** The status details are open; the chips toggle them. */
+  statusOpen: boolean;
+  onToggleStatus(): void;
 }
 
 export function Header(props: HeaderProps) {
   const { connection, engines, downloads } = props;
+  const chips = engineChips(engines, downloads);
   return (
     <header className={`app-header${props.showViews ? ' app-header--views' : ''}`}>
       <div className="brand">
@@ -98,21 +89,17 @@ export function Header(props: HeaderProps) {
           </ul>
         </nav>
       ) : null}
-      <ul
-        className={`engine-chips${connection === 'connected' ? '' : ' engine-chips--stale'}${engines.every((engine) => engine.state === 'ready' || (engine.kind === 'stt' && engine.state !== 'error')) ? ' engine-chips--ready' : ''}`}
-        aria-label={connection === 'connected' ? 'Engines' : 'Engines (last known state)'}
+      <button
+        type="button"
+        className={`engine-chips${connection === 'connected' ? '' : ' engine-chips--stale'}${chips.every((chip) => chip.tone === 'ready' || chip.tone === 'fallback') ? ' engine-chips--ready' : ''}`}
+        aria-label={`${connection === 'connected' ? 'Engines' : 'Engines (last known state)'}: ${chips.map((chip) => `${chip.label} ${chip.state}`).join(', ')}. Show the status details`}
+        aria-expanded={props.statusOpen}
+        onClick={props.onToggleStatus}
       >
-        {engines
-          .filter((engine) => engine.kind !== 'stt' || engine.state !== 'ready')
-          .map((engine) => (
-            <EngineChip
-              key={`${engine.kind}:${engine.modelId}`}
-              engine={engine}
-              progress={engineProgress(engine, downloads)}
-              named={engines.filter((other) => other.kind === engine.kind).length > 1}
-            />
-          ))}
-      </ul>
+        {chips.map((chip) => (
+          <EngineChip key={chip.key} chip={chip} />
+        ))}
+      </button>
       <div className="header-actions">
         <button
           type="button"
@@ -151,34 +138,18 @@ export function Header(props: HeaderProps) {
   );
 }
 
-/** Display names of engine providers, for when two engines of one kind are shown. */
-const providerLabels: Record<string, string> = { kokoro: 'Kokoro', espeak: 'eSpeak NG', 'llama-cpp': 'llama.cpp', 'openai-compatible': 'LLM server' };
-
-function EngineChip({ engine, progress, named }: { engine: EngineStatus; progress: number | null; named: boolean }) {
-  const label = named ? `${engineLabels[engine.kind]} · ${providerLabels[engine.provider] ?? engine.provider}` : engineLabels[engine.kind];
-  const percent = progress === null ? null : Math.round(progress * 100);
-  const detail = [`${engine.provider} · ${engine.modelId}`, engine.message].filter(Boolean).join('\n');
-  const stateText = engine.state === 'downloading' && percent !== null ? `${percent}%` : stateLabels[engine.state];
+function EngineChip({ chip }: { chip: EngineChipView }) {
+  const percent = chip.progress === null ? null : Math.round(chip.progress * 100);
   return (
-    <li className={`engine-chip engine-chip--${engine.state}`} title={detail}>
-      <span className="engine-chip__dot" aria-hidden="true" />
-      <span className="engine-chip__name">{label}</span>
-      <span className="engine-chip__state">
-        <span className="visually-hidden">: </span>
-        {stateText}
-      </span>
-      {engine.state === 'downloading' && (
-        <span
-          className="engine-chip__bar"
-          role="progressbar"
-          aria-label={`${label} model download`}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={percent ?? undefined}
-        >
-          <span className={percent === null ? 'bar-fill bar-fill--indeterminate' : 'bar-fill'} style={percent === null ? undefined : { width: `${percent}%` }} />
+    <span className={`engine-chip engine-chip--${chip.tone}`} title={chip.detail} aria-hidden="true">
+      <span className="engine-chip__dot" />
+      <span className="engine-chip__name">{chip.label}</span>
+      <span className="engine-chip__state">{chip.state}</span>
+      {chip.tone === 'busy' && chip.progress !== null ? (
+        <span className="engine-chip__bar">
+          <span className="bar-fill" style={{ width: `${percent}%` }} />
         </span>
-      )}
-    </li>
+      ) : null}
+    </span>
   );
 }

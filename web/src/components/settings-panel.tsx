@@ -1,5 +1,5 @@
 /**
- * Settings drawer: the tutor's voice (grouped by language) and speed; how the learner talks
+ * Settings drawer: the tutor's voice (grouped by language), speed and volume; how the learner talks
  * (mode, thinking time, barge-in, where turns are detected, the browser's speech recognition
  * button); theme; and New chat.
  * A modal dialog: focus moves in when it opens, Escape or the backdrop closes it, and focus
@@ -53,6 +53,11 @@ interface SettingsPanelProps {
   onWebSpeech(on: boolean): void;
   /** Null: this server has no tutor API (no profile, no backup). */
   tutor: SettingsTutor | null;
+  /** The tutor's voice volume, 0-1 (kept in this browser). */
+  volume: number;
+  onVolume(volume: number): void;
+  onShowConfig(): void;
+  onShowDiagnostics(): void;
 }
 
 /** Display names of the voice engines. */
@@ -254,6 +259,25 @@ export function SettingsPanel(props: SettingsPanelProps) {
           {speedAuto ? <p className="field__help">The voice follows your level from your next new chat.</p> : null}
         </div>
 
+        <div className="field">
+          <div className="field__row">
+            <label htmlFor="volume-range">Volume</label>
+            <output htmlFor="volume-range" className="field__value">
+              {Math.round(props.volume * 100)}%
+            </output>
+          </div>
+          <input
+            id="volume-range"
+            type="range"
+            min={0}
+            max={1}
+            step={0.05}
+            value={props.volume}
+            onChange={(event) => props.onVolume(Number(event.target.value))}
+            aria-valuetext={`${Math.round(props.volume * 100)} percent`}
+          />
+        </div>
+
         <h3 className="settings__section">How you talk</h3>
 
         <fieldset className="field">
@@ -405,6 +429,33 @@ export function SettingsPanel(props: SettingsPanelProps) {
             New chat
           </button>
           <p className="field__help">{tutor ? 'Starts a free conversation; this one stays in your list.' : 'Clears this conversation; the tutor starts fresh.'}</p>
+        </div>
+
+        <div className="field">
+          <span className="field__label">Help</span>
+          <div className="field__buttons">
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => {
+                onClose();
+                props.onShowConfig();
+              }}
+            >
+              Configuration
+            </button>
+            <a
+              className="button button--secondary"
+              href="#diagnostics"
+              onClick={() => {
+                onClose();
+                props.onShowDiagnostics();
+              }}
+            >
+              Diagnostics
+            </a>
+          </div>
+          <p className="field__help">What LocalChat runs with (to copy into a bug report), and tests of your microphone, speakers and connection with each reply’s timing.</p>
         </div>
 
         <p className="settings__footnote">

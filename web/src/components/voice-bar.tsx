@@ -32,6 +32,11 @@ export interface VoiceActivity {
   responding: boolean;
   /** The learner's last spoken turn is being transcribed. */
   transcribing: boolean;
+  /**
+   * Why speech cannot be recognised (the server's speech recognition failed to load), or null:
+   * then the strip says so and offers typing, instead of "Hearing you" with nothing sent.
+   */
+  speechUnavailable?: string | null;
 }
 
 interface VoiceBarProps {
@@ -63,6 +68,7 @@ export function voiceStatus(voice: VoiceSnapshot, player: PlayerSnapshot, activi
     case 'paused':
       return { text: 'Microphone paused while the tutor speaks', tone: 'tutor' };
     case 'hearing':
+      if (activity.speechUnavailable) return { text: "Speech can't be recognised — please type", tone: 'warn' };
       return mode === 'push-to-talk' ? { text: 'Let go to send', tone: 'live' } : { text: 'Hearing you · pause to finish', tone: 'live' };
     case 'listening':
       if (tutorTalking) {
@@ -71,6 +77,7 @@ export function voiceStatus(voice: VoiceSnapshot, player: PlayerSnapshot, activi
       }
       if (activity.transcribing) return { text: 'Working out what you said…', tone: 'busy' };
       if (activity.responding) return { text: 'Thinking…', tone: 'busy' };
+      if (activity.speechUnavailable) return { text: "Speech can't be recognised — please type", tone: 'warn' };
       return mode === 'push-to-talk' ? { text: 'Hold to talk', tone: 'idle' } : { text: 'Listening: speak when you are ready', tone: 'idle' };
   }
 }
@@ -148,6 +155,18 @@ export function VoiceBar({ voice, controller, player, activity, connected, onMod
           })}
         </div>
       </div>
+      {activity.speechUnavailable && mode !== 'typing' && voice.phase !== 'error' ? (
+        <div className="voice-alert voice-alert--speech" role="alert">
+          <p className="voice-alert__text">
+            Speech can't be recognised: {activity.speechUnavailable} Type your messages instead.
+          </p>
+          <div className="voice-alert__actions">
+            <button type="button" className="button button--secondary button--small" onClick={() => onMode('typing')}>
+              Type instead
+            </button>
+          </div>
+        </div>
+      ) : null}
       {voice.phase === 'error' ? (
         <div className="voice-alert" role="alert">
           <p className="voice-alert__text">{voice.error}</p>

@@ -62,6 +62,7 @@ export class RealtimeClient {
   private readonly handlers = new Map<string, Set<Handler<never>>>();
   private readonly anyHandlers = new Set<Handler<ServerEvent>>();
   private readonly statusHandlers = new Set<Handler<ConnectionStatus>>();
+  private readonly sendHandlers = new Set<Handler<ClientEvent>>();
   private readonly options: ReconnectOptions;
 
   constructor(
@@ -105,7 +106,14 @@ export class RealtimeClient {
     if (!socket || socket.readyState !== WebSocket.OPEN) return null;
     const eventId = event.event_id ?? `client_${Date.now().toString(36)}_${(++this.eventCounter).toString(36)}`;
     socket.send(JSON.stringify({ ...event, event_id: eventId }));
+    for (const handler of this.sendHandlers) handler(event);
     return eventId;
+  }
+
+  /** Calls `handler` for every client event sent (the diagnostics timeline). @returns an unsubscribe function */
+  onSend(handler: Handler<ClientEvent>): () => void {
+    this.sendHandlers.add(handler);
+    return () => this.sendHandlers.delete(handler);
   }
 
   /** Calls `handler` for every server event of `type`. @returns an unsubscribe function */

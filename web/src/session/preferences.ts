@@ -1,5 +1,5 @@
 /**
- * The learner's choices kept in localStorage: voice, speed, theme and voice input (mode,
+ * The learner's choices kept in localStorage: voice, speed, volume, theme and voice input (mode,
  * thinking time, barge-in, turn detection, the browser's speech recognition button). They survive
  * reloads and are sent to every new session (a reconnect opens a fresh one with server defaults).
  */
@@ -22,6 +22,8 @@ export interface Preferences {
   webSpeech: boolean;
   /** Listening practice: the tutor's text is hidden until revealed. */
   hideTutorText?: boolean;
+  /** The tutor's voice volume, 0-1 (default 1). */
+  volume?: number;
 }
 
 const KEY = 'localchat.preferences';
@@ -50,6 +52,7 @@ export function loadPreferences(): Preferences {
       voiceInput: voiceInput(record.voiceInput),
       webSpeech: record.webSpeech === true,
       hideTutorText: record.hideTutorText === true,
+      volume: typeof record.volume === 'number' && record.volume >= 0 && record.volume <= 1 ? record.volume : undefined,
     };
   } catch {
     return { theme: 'system', voiceInput: {}, webSpeech: false };

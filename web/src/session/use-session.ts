@@ -13,6 +13,7 @@ import { AudioStore } from '../audio/audio-store.js';
 import { SAMPLE_RATE, concatChunks, sentenceRanges, splitSentences, timeStretch } from '../audio/listening.js';
 import { decodePcm16Base64 } from '../audio/pcm.js';
 import { AudioPlayer, installUnlockListeners, type PlayerSnapshot } from '../audio/player.js';
+import { timeline } from '../diagnostics/timeline.js';
 import { RealtimeClient, realtimeUrl, type ServerEvent } from '../realtime/client.js';
 import { VoiceController, type VoiceSettings, type VoiceSnapshot } from '../voice/voice-controller.js';
 import { loadPreferences, savePreferences } from './preferences.js';
@@ -42,6 +43,8 @@ export interface ChatTheme {
 }
 
 export interface SessionActions {
+  /** Sets the tutor's voice volume, 0-1 (applies at once; the caller keeps the preference). */
+  setVolume(volume: number): void;
   /** Sends a user message and asks for a reply; interrupts a running reply first. */
   sendText(text: string): void;
   /** Stops the running reply: playback clears at once, the server is told to cancel. */
@@ -424,12 +427,16 @@ export function useSession(): Session {
         current.awaitingResponse = true;
       },
       interrupt: () => bargeIn(true),
-      committed: (durationMs) => dispatch({ type: 'voice-committed', durationMs }),
+      committed: (durationMs, stoppedSpeakingAt) => {
+        timeline.committed(stoppedSpeakingAt);
+        dispatch({ type: 'voice-committed', durationMs });
+      },
       notify: (message, level) => dispatch({ type: 'toast', toast: { id: localId('toast'), level, message } }),
       audioReady: () => player.unlock(),
     });
     const removePlayer = player.subscribe(() => {
       const source = player.getSnapshot().source;
+      if (player.getSnapshot().state === 'playing') timeline.playing(source);
       // Once the live reply has played out (or something else plays), a barge-in has nothing to truncate.
       if (live.current.liveItemId && source !== live.current.liveItemId) live.current.liveItemId = null;
       // A locked player (no AudioContext yet) is not making any sound.
@@ -452,6 +459,8 @@ export function useSession(): Session {
   useEffect(() => {
     const removeUnlock = installUnlockListeners(player);
     const removeEvents = client.onEvent(handleEvent);
+    const removeTimelineIn = client.onEvent((event) => timeline.serverEvent(event));
+    const removeTimelineOut = client.onSend((event) => timeline.clientEvent(event));
     const removeStatus = client.onStatus((status) => {
       if (status !== 'connected') {
         const current = live.current;
@@ -476,6 +485,8 @@ export function useSession(): Session {
     return () => {
       removeUnlock();
       removeEvents();
+      removeTimelineIn();
+      removeTimelineOut();
       removeStatus();
       client.close();
     };
@@ -563,6 +574,9 @@ export function useSession(): Session {
         dispatch({ type: 'voice', voice });
         savePreferences({ voice });
         client.send({ type: 'session.update', session: { audio: { output: { voice } } } });
+      },
+      setVolume(volume) {
+        player.setVolume(volume);
       },
       setSpeed(speed, remember = true) {
         dispatch({ type: 'speed', speed });

@@ -98,8 +98,12 @@ export interface VoiceHost {
   requestResponse(): void;
   /** The learner started a turn: stop the tutor (barge-in). */
   interrupt(source: InterruptSource): void;
-  /** An utterance of `durationMs` was committed. */
-  committed(durationMs: number): void;
+  /**
+   * An utterance of `durationMs` was committed (now: the turn end was decided); the learner
+   * stopped speaking at `stoppedSpeakingAt` (`performance.now()` clock: the last voiced frame's
+   * capture time, or the push-to-talk release).
+   */
+  committed(durationMs: number, stoppedSpeakingAt: number): void;
   notify(message: string, level: 'info' | 'error'): void;
   /**
    * The microphone's audio runs: the browser lets this page play sound too (same autoplay
@@ -550,7 +554,7 @@ export class VoiceController {
           break;
         case 'speech-end':
           if (!this.utterance) this.beginUtterance(event.startFrame, event.frame);
-          this.finishUtterance(event.reason);
+          this.finishUtterance(event.reason, this.ringTimes[event.lastSpeechFrame % RING_FRAMES] ?? performance.now());
           break;
       }
     }
@@ -570,12 +574,12 @@ export class VoiceController {
     this.emit();
   }
 
-  private finishUtterance(reason: 'silence' | 'max-length'): void {
+  private finishUtterance(reason: 'silence' | 'max-length', stoppedSpeakingAt: number): void {
     const stream = this.utterance;
     this.utterance = null;
     if (!stream) return;
     stream.end();
-    this.commit(stream, 'vad', reason);
+    this.commit(stream, 'vad', reason, stoppedSpeakingAt);
     if (reason === 'max-length') this.host.notify('That was 30 seconds, the longest a turn can be: I sent it.', 'info');
     this.emit();
   }
@@ -598,7 +602,7 @@ export class VoiceController {
         this.host.notify("I didn't hear any speech. Check the microphone level while you talk, or type your message.", 'info');
       } else {
         ptt.stream.end();
-        this.commit(ptt.stream, 'push-to-talk', 'released');
+        this.commit(ptt.stream, 'push-to-talk', 'released', ptt.releasedAt ?? performance.now());
       }
       this.emit();
     };
@@ -614,7 +618,7 @@ export class VoiceController {
     this.emit();
   }
 
-  private commit(stream: UtteranceStream, kind: 'vad' | 'push-to-talk', reason: string): void {
+  private commit(stream: UtteranceStream, kind: 'vad' | 'push-to-talk', reason: string, stoppedSpeakingAt: number): void {
     const durationMs = (stream.samples / 24_000) * 1000;
     if (stream.samples === 0) return;
     const sent = this.host.send({ type: 'input_audio_buffer.commit' });
@@ -623,7 +627,7 @@ export class VoiceController {
       return;
     }
     this.debug.utterances.push({ kind, durationMs, reason, at: performance.now() });
-    this.host.committed(durationMs);
+    this.host.committed(durationMs, stoppedSpeakingAt);
     this.host.requestResponse();
   }
 
