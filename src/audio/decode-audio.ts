@@ -11,15 +11,29 @@
  * | Ogg, WebM, Matroska | Opus | `mediabunny` demuxer + `opus-decoder` (libopus) |
  *
  * The format is detected from the bytes, not the file name. Multi-channel audio is averaged to
- * mono. Decoding stops as soon as the audio exceeds `maxSeconds`, so a small, highly compressed
- * file cannot make the server decode hours of audio into memory. Decoders are imported on first
- * use, and the event loop gets a turn between pieces of input.
+ * mono. `decodeAudio` runs the decoding in the worker pool (src/workers/pool.ts): decoding a
+ * 25 MB file takes seconds of CPU, which must not stall the event loop that carries every
+ * learner's audio. `decodeAudioHere` is the same decoding on the calling thread.
+ *
+ * Limits against decompression bombs (a small file that declares or encodes hours of audio):
+ * - declared values are checked before any decoding: a sample rate outside
+ *   `MIN_SAMPLE_RATE`-`MAX_SAMPLE_RATE` or more than `MAX_CHANNELS` channels is `invalid_audio`;
+ *   a declared length (WAV data size, FLAC STREAMINFO total, Ogg granule position) over the
+ *   limit is `audio_too_long`;
+ * - the samples actually produced are counted as they are produced (FLAC frame headers are
+ *   counted before the frame is decoded; MP3 is fed in 16 KB slices, at most ~0.4 M samples
+ *   each; Opus packet by packet): decoding stops at the first block over the limit;
+ * - the limit is `maxSeconds` at the file's rate, counted at no more than 48 kHz (above it, in
+ *   samples of 48 kHz audio: a 96 kHz file may be half as long), so the decoded audio never
+ *   exceeds `maxSeconds` x 48,000 samples (57.6 MB of PCM16 for 10 minutes).
  */
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
 import { LocalChatError, errorMessage } from '../core/errors.js';
+import { runTask } from '../workers/pool.js';
 import { resample } from './resample.js';
-import { decodeWav } from './wav.js';
+import { decodeWav, inspectWav } from './wav.js';
 
 export type UploadContainer = 'wav' | 'mp3' | 'flac' | 'ogg' | 'webm';
 
@@ -40,6 +54,21 @@ export interface DecodeAudioOptions {
   signal?: AbortSignal;
 }
 
+export interface DecodeHereOptions {
+  /** As in `DecodeAudioOptions`. */
+  maxSeconds?: number;
+  /** Polled between blocks: true stops decoding with an AbortError. */
+  cancelled?: () => boolean;
+}
+
+/** Lowest and highest sample rate accepted, Hz (telephone speech to studio recordings). */
+export const MIN_SAMPLE_RATE = 4_000;
+export const MAX_SAMPLE_RATE = 192_000;
+/** Most channels accepted (7.1 surround). */
+export const MAX_CHANNELS = 8;
+/** Rate above which the length limit counts samples, not seconds at the file's rate, Hz. */
+export const MAX_FULL_LENGTH_RATE = 48_000;
+
 /**
  * A file that could not be decoded. `code`: `unsupported_audio` (a format or codec not handled:
  * HTTP 415), `invalid_audio` (corrupt or empty: 400), `audio_too_long` (over `maxSeconds`: 413).
@@ -58,8 +87,10 @@ export class AudioDecodeError extends LocalChatError {
 export const SUPPORTED_UPLOADS = 'WAV, MP3, FLAC, Ogg (Opus, Vorbis, FLAC) and WebM (Opus)';
 
 const DEFAULT_MAX_SECONDS = 600;
-/** Input fed to the streaming decoders at a time. */
-const SLICE_BYTES = 64 * 1024;
+/** Input fed to the MP3 and Ogg Vorbis decoders at a time. */
+const SLICE_BYTES = 16 * 1024;
+/** FLAC samples (per channel) decoded in one call, at most. */
+const FLAC_BATCH_SAMPLES = 1 << 18;
 
 /**
  * Recognises a container from its first bytes.
@@ -80,15 +111,57 @@ export function detectAudioContainer(bytes: Uint8Array): UploadContainer | null 
 }
 
 /**
- * Decodes a whole audio file to mono PCM16.
+ * Decodes a whole audio file to mono PCM16 in the worker pool (the event loop stays free). The
+ * bytes are copied once to the worker; the samples come back without a copy.
  * @throws AudioDecodeError (`unsupported_audio`, `invalid_audio`, `audio_too_long`); an AbortError
  *   when `signal` aborts
  */
 export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions = {}): Promise<DecodedAudio> {
+  options.signal?.throwIfAborted();
+  // Fail fast on what the header says, without a trip to a worker.
+  checkDeclared(bytes, options.maxSeconds ?? DEFAULT_MAX_SECONDS);
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const { port1, port2 } = new MessageChannel();
+  try {
+    await runTask<void>(
+      'decodeAudioTask',
+      { bytes: copy.buffer, maxSeconds: options.maxSeconds ?? DEFAULT_MAX_SECONDS, port: port2 },
+      { signal: options.signal, transferList: [copy.buffer, port2] },
+    ).catch((error: unknown) => {
+      throw reviveDecodeError(error);
+    });
+    options.signal?.throwIfAborted();
+    // The worker posts the result before its task resolves: it is already queued on the port.
+    const result = receiveMessageOnPort(port1)?.message as DecodedAudio | undefined;
+    if (!result) throw new AudioDecodeError('invalid_audio', 'The decoder returned no audio.');
+    return result;
+  } finally {
+    port1.close();
+  }
+}
+
+/** Errors cross the thread boundary as plain errors: give decode errors back their class. */
+function reviveDecodeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'AbortError') return error;
+  const code = (error as { code?: unknown }).code;
+  if (error.name === 'AudioDecodeError' && (code === 'unsupported_audio' || code === 'invalid_audio' || code === 'audio_too_long')) {
+    return new AudioDecodeError(code, error.message);
+  }
+  return error;
+}
+
+/**
+ * Decodes a whole audio file to mono PCM16 on this thread (what the worker runs; see the module
+ * header for the limits).
+ * @throws AudioDecodeError (`unsupported_audio`, `invalid_audio`, `audio_too_long`); an AbortError
+ *   when `cancelled()` turns true
+ */
+export async function decodeAudioHere(bytes: Uint8Array, options: DecodeHereOptions = {}): Promise<DecodedAudio> {
   const maxSeconds = options.maxSeconds ?? DEFAULT_MAX_SECONDS;
-  const container = detectAudioContainer(bytes);
-  if (!container) throw new AudioDecodeError('unsupported_audio', `Unsupported audio format: send ${SUPPORTED_UPLOADS}.`);
-  const collector = new MonoCollector(maxSeconds, options.signal);
+  const container = checkDeclared(bytes, maxSeconds);
+  const collector = new MonoCollector(maxSeconds, options.cancelled);
   let codec: string;
   try {
     switch (container) {
@@ -99,12 +172,12 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions
         codec = await decodeMp3(bytes, collector);
         break;
       case 'flac':
-        codec = await decodeFlac(bytes, collector);
+        codec = await decodeFlac(bytes, collector, 'audio/flac');
         break;
       case 'ogg': {
         const oggCodec = oggCodecOf(bytes);
         if (oggCodec === 'vorbis') codec = await decodeOggVorbis(bytes, collector);
-        else if (oggCodec === 'flac') codec = await decodeFlac(bytes, collector);
+        else if (oggCodec === 'flac') codec = await decodeFlac(bytes, collector, 'application/ogg');
         else if (oggCodec === 'opus') codec = await decodeOpusContainer(bytes, container, collector);
         else throw new AudioDecodeError('unsupported_audio', `This Ogg file holds no Opus, Vorbis or FLAC audio: send ${SUPPORTED_UPLOADS}.`);
         break;
@@ -123,7 +196,85 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions
   return { samples, sampleRate, container, codec, durationSeconds: samples.length / sampleRate };
 }
 
-/** Gathers decoded blocks as mono PCM16, enforcing the length limit as it goes. */
+/**
+ * The container of `bytes`, after checking what its header declares (rate, channels, length).
+ * @throws AudioDecodeError `unsupported_audio`, `invalid_audio` (absurd rate or channels),
+ *   `audio_too_long` (declared length over `maxSeconds`)
+ */
+function checkDeclared(bytes: Uint8Array, maxSeconds: number): UploadContainer {
+  const container = detectAudioContainer(bytes);
+  if (!container) throw new AudioDecodeError('unsupported_audio', `Unsupported audio format: send ${SUPPORTED_UPLOADS}.`);
+  let declared: { sampleRate: number; channels: number; frames?: number } | null = null;
+  if (container === 'wav') {
+    try {
+      declared = inspectWav(bytes);
+    } catch (error) {
+      throw new AudioDecodeError('invalid_audio', errorMessage(error), { cause: error });
+    }
+  } else if (container === 'flac') {
+    declared = flacStreamInfo(bytes);
+  } else if (container === 'ogg') {
+    declared = oggDeclared(bytes);
+  }
+  if (!declared) return container;
+  checkFormat(declared.sampleRate, declared.channels, container);
+  if (declared.frames !== undefined && declared.frames > sampleBudget(maxSeconds, declared.sampleRate)) {
+    throw tooLong(maxSeconds, declared.sampleRate);
+  }
+  return container;
+}
+
+/** @throws AudioDecodeError `invalid_audio` for a rate or channel count outside the limits */
+function checkFormat(sampleRate: number, channels: number, container: UploadContainer): void {
+  if (!Number.isFinite(sampleRate) || sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
+    throw new AudioDecodeError('invalid_audio', `The ${container.toUpperCase()} file declares a sample rate of ${sampleRate} Hz: accepted are ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz.`);
+  }
+  if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
+    throw new AudioDecodeError('invalid_audio', `The ${container.toUpperCase()} file declares ${channels} channels: accepted are 1-${MAX_CHANNELS}.`);
+  }
+}
+
+/** Most samples (per channel) accepted at `sampleRate`: `maxSeconds`, counted at <= 48 kHz. */
+export function sampleBudget(maxSeconds: number, sampleRate: number): number {
+  return Math.floor(maxSeconds * Math.min(sampleRate, MAX_FULL_LENGTH_RATE));
+}
+
+function tooLong(maxSeconds: number, sampleRate: number): AudioDecodeError {
+  const limit = sampleBudget(maxSeconds, sampleRate) / sampleRate;
+  const note = limit < maxSeconds ? ` (${formatSeconds(Math.floor(limit))} at ${sampleRate} Hz: send ${MAX_FULL_LENGTH_RATE / 1000} kHz or less for longer audio)` : '';
+  return new AudioDecodeError('audio_too_long', `The audio is longer than the ${formatSeconds(maxSeconds)} allowed${note}.`);
+}
+
+/** STREAMINFO of a native FLAC file (FLAC format specification, METADATA_BLOCK_STREAMINFO). */
+function flacStreamInfo(bytes: Uint8Array): { sampleRate: number; channels: number; frames?: number } | null {
+  // "fLaC", then the first metadata block: 1 byte type (STREAMINFO is 0), 3 bytes length (34).
+  if (bytes.length < 8 + 34 || (bytes[4]! & 0x7f) !== 0) return null;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset + 8, 34);
+  // Sample rate (20 bits), channels - 1 (3 bits), bits per sample - 1 (5 bits), total samples (36 bits).
+  const packed = view.readBigUInt64BE(10);
+  const sampleRate = Number(packed >> 44n);
+  const channels = Number((packed >> 41n) & 0x7n) + 1;
+  const total = Number(packed & 0xf_ffff_ffffn);
+  return { sampleRate, channels, ...(total > 0 ? { frames: total } : {}) };
+}
+
+/**
+ * What an Ogg stream declares: for Opus, the channels of `OpusHead` and the length from the
+ * granule position of the last page (48 kHz units, RFC 7845 section 4); other codecs are checked
+ * frame by frame as they decode.
+ */
+function oggDeclared(bytes: Uint8Array): { sampleRate: number; channels: number; frames?: number } | null {
+  const segments = bytes[26] ?? 0;
+  const packet = Buffer.from(bytes.buffer, bytes.byteOffset + 27 + segments, Math.max(0, Math.min(19, bytes.length - 27 - segments)));
+  if (packet.length < 19 || packet.subarray(0, 8).toString('latin1') !== 'OpusHead') return null;
+  const channels = packet.readUInt8(9);
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const last = all.lastIndexOf('OggS', all.length - 27, 'latin1');
+  const granule = last >= 0 && last + 14 <= all.length ? all.readBigInt64LE(last + 6) : -1n;
+  return { sampleRate: 48_000, channels, ...(granule > 0n ? { frames: Number(granule) } : {}) };
+}
+
+/** Gathers decoded blocks as mono PCM16, enforcing the limits as blocks are produced. */
 class MonoCollector {
   sampleRate: number | undefined;
   #pieces: Int16Array[] = [];
@@ -131,12 +282,37 @@ class MonoCollector {
 
   constructor(
     private readonly maxSeconds: number,
-    private readonly signal: AbortSignal | undefined,
+    private readonly cancelled: (() => boolean) | undefined,
   ) {}
+
+  /** Throws an AbortError when the caller cancelled. */
+  checkCancelled(): void {
+    if (this.cancelled?.()) throw abortError();
+  }
+
+  /**
+   * Counts `frames` samples (per channel) at `rate` about to be decoded, before decoding them.
+   * @throws AudioDecodeError when they would take the audio over the limit, or for an absurd format
+   */
+  reserve(frames: number, rate: number, channels: number, container: UploadContainer): void {
+    checkFormat(rate, channels, container);
+    this.checkCancelled();
+    const firstRate = this.sampleRate ?? rate;
+    const converted = rate === firstRate ? frames : Math.ceil((frames * firstRate) / rate);
+    if (this.#length + this.#reserved + converted > sampleBudget(this.maxSeconds, firstRate)) throw tooLong(this.maxSeconds, firstRate);
+    this.#reserved += converted;
+  }
+  #reserved = 0;
+
+  /** Forgets what `reserve` counted (after the reserved frames were decoded, or made nothing). */
+  clearReserved(): void {
+    this.#reserved = 0;
+  }
 
   /** Adds float channels (each `samplesDecoded` long) at `rate`. */
   addFloat(channels: readonly Float32Array[], samplesDecoded: number, rate: number): void {
     if (samplesDecoded <= 0 || channels.length === 0) return;
+    this.#checkBefore(samplesDecoded, rate);
     const mono = new Int16Array(samplesDecoded);
     const count = channels.length;
     for (let i = 0; i < samplesDecoded; i++) {
@@ -150,14 +326,23 @@ class MonoCollector {
 
   /** Adds mono PCM16 at `rate` (a rate change mid-stream is resampled to the first rate). */
   addPcm(samples: Int16Array, rate: number): void {
-    this.signal?.throwIfAborted();
+    this.#checkBefore(samples.length, rate);
     this.sampleRate ??= rate;
     const piece = rate === this.sampleRate ? samples : resample(samples, rate, this.sampleRate);
     this.#pieces.push(piece);
     this.#length += piece.length;
-    if (this.#length > this.maxSeconds * this.sampleRate) {
-      throw new AudioDecodeError('audio_too_long', `The audio is longer than the ${formatSeconds(this.maxSeconds)} allowed.`);
+    this.#reserved = 0;
+    if (this.#length > sampleBudget(this.maxSeconds, this.sampleRate)) throw tooLong(this.maxSeconds, this.sampleRate);
+  }
+
+  /** Before converting a block: cancelled, absurd rate, or over the limit already. */
+  #checkBefore(frames: number, rate: number): void {
+    this.checkCancelled();
+    if (!Number.isFinite(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
+      throw new AudioDecodeError('invalid_audio', `The audio changes to a sample rate of ${rate} Hz: accepted are ${MIN_SAMPLE_RATE}-${MAX_SAMPLE_RATE} Hz.`);
     }
+    const firstRate = this.sampleRate ?? rate;
+    if (this.#length + (frames * firstRate) / rate > sampleBudget(this.maxSeconds, firstRate) + 1) throw tooLong(this.maxSeconds, firstRate);
   }
 
   result(): Int16Array {
@@ -172,6 +357,12 @@ class MonoCollector {
   }
 }
 
+function abortError(): Error {
+  const error = new Error('The decoding was cancelled.');
+  error.name = 'AbortError';
+  return error;
+}
+
 function decodeWavInto(bytes: Uint8Array, collector: MonoCollector): string {
   let decoded;
   try {
@@ -183,17 +374,54 @@ function decodeWavInto(bytes: Uint8Array, collector: MonoCollector): string {
   return 'pcm';
 }
 
+/** MP3: 16 KB slices hold at most ~700 frames of 576-1152 samples: the limit is checked after each. */
 async function decodeMp3(bytes: Uint8Array, collector: MonoCollector): Promise<string> {
   const { MPEGDecoder } = await import('mpg123-decoder');
   await decodeInSlices(new MPEGDecoder(), bytes, collector);
   return 'mp3';
 }
 
-async function decodeFlac(bytes: Uint8Array, collector: MonoCollector): Promise<string> {
-  const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
-  await decodeInSlices(new FLACDecoder(), bytes, collector);
+/**
+ * FLAC, native or in Ogg: frames are found by codec-parser and each frame's header (rate,
+ * channels, block size) is checked and counted before the frame is decoded, so a file of tiny
+ * CONSTANT frames (65,535 samples in a few bytes each) is stopped before it expands.
+ */
+async function decodeFlac(bytes: Uint8Array, collector: MonoCollector, mimeType: 'audio/flac' | 'application/ogg'): Promise<string> {
+  const [{ FLACDecoder }, { default: CodecParser }] = await Promise.all([import('@wasm-audio-decoders/flac'), import('codec-parser')]);
+  const decoder = new FLACDecoder();
+  await decoder.ready;
+  const parser = new CodecParser(mimeType, { enableFrameCRC32: false });
+  let batch: Uint8Array[] = [];
+  let batchSamples = 0;
+  const decodeBatch = async () => {
+    if (batch.length === 0) return;
+    const result = await decoder.decodeFrames(batch);
+    batch = [];
+    batchSamples = 0;
+    collector.clearReserved();
+    collector.addFloat(result.channelData, result.samplesDecoded, result.sampleRate);
+    await nextTurn();
+  };
+  try {
+    for (const item of parser.parseAll(bytes) as Iterable<CodecParserItem>) {
+      const frames = 'codecFrames' in item ? (item.codecFrames ?? []) : [item];
+      for (const frame of frames) {
+        const header = frame.header as { sampleRate: number; channels: number };
+        collector.reserve(frame.samples, header.sampleRate, header.channels, mimeType === 'audio/flac' ? 'flac' : 'ogg');
+        batch.push(frame.data);
+        batchSamples += frame.samples * header.channels;
+        if (batchSamples >= FLAC_BATCH_SAMPLES) await decodeBatch();
+      }
+    }
+    await decodeBatch();
+  } finally {
+    decoder.free();
+  }
   return 'flac';
 }
+
+/** A frame, or an Ogg page holding frames, as codec-parser yields them. */
+type CodecParserItem = { data: Uint8Array; header: unknown; samples: number; codecFrames?: undefined } | { codecFrames: Array<{ data: Uint8Array; header: unknown; samples: number }> };
 
 async function decodeOggVorbis(bytes: Uint8Array, collector: MonoCollector): Promise<string> {
   const { OggVorbisDecoder } = await import('@wasm-audio-decoders/ogg-vorbis');
@@ -224,6 +452,7 @@ async function decodeInSlices(decoder: SliceDecoder, bytes: Uint8Array, collecto
   await decoder.ready;
   try {
     for (let offset = 0; offset < bytes.length; offset += SLICE_BYTES) {
+      collector.checkCancelled();
       const result = await decoder.decode(bytes.subarray(offset, offset + SLICE_BYTES));
       collector.addFloat(result.channelData, result.samplesDecoded, result.sampleRate);
       await nextTurn();
@@ -261,6 +490,7 @@ async function decodeOpusContainer(bytes: Uint8Array, container: UploadContainer
     }
     const config = await track.getDecoderConfig();
     const head = parseOpusHead(config?.description, track.numberOfChannels);
+    checkFormat(REALTIME_SAMPLE_RATE, head.channels, container);
     // opus-decoder counts the pre-skip in output samples; OpusHead gives it at 48 kHz.
     const preSkip = Math.round((head.preSkip * REALTIME_SAMPLE_RATE) / 48_000);
     const decoder = new OpusDecoder({ sampleRate: REALTIME_SAMPLE_RATE, ...head, preSkip });
@@ -268,7 +498,10 @@ async function decodeOpusContainer(bytes: Uint8Array, container: UploadContainer
     try {
       let count = 0;
       for await (const packet of new EncodedPacketSink(track).packets()) {
+        // An Opus packet holds at most 120 ms (RFC 6716 section 3.2.5): counted before decoding.
+        collector.reserve(REALTIME_SAMPLE_RATE * 0.12, REALTIME_SAMPLE_RATE, head.channels, container);
         const result = decoder.decodeFrame(packet.data);
+        collector.clearReserved();
         collector.addFloat(result.channelData, result.samplesDecoded, result.sampleRate);
         if (++count % 250 === 0) await nextTurn();
       }

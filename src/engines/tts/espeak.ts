@@ -3,20 +3,27 @@
  * build Echogarden uses). Formant synthesis: robotic, but instant, tiny, and with no download —
  * the voice the app always has, even with no model and no network.
  *
- * Output is mono PCM16 at eSpeak's native 22,050 Hz; the engine reports `sampleRate: 22050` and
- * leaves conversion to the 24 kHz of the realtime protocol to the turn pipeline, as for every
- * engine whose rate differs (see `src/audio/resample.ts`).
- *
- * Synthesis is synchronous inside the WASM module and blocks the event loop while it runs:
- * ~10-30 ms for a sentence (RTF ~0.005 on a 2-core machine), so a sentence at a time is fine.
+ * Synthesis inside the WASM module is synchronous (~10-30 ms a sentence, several hundred ms for a
+ * long paragraph), so it runs in the worker pool (src/workers/pool.ts), never on the event loop:
+ * each worker holds its own copy of the module (./espeak-wasm.ts). The worker converts eSpeak's
+ * native 22,050 Hz to the realtime protocol's 24 kHz with a streaming resampler and sends the
+ * audio back in ~50 ms blocks as it is made, so the engine reports `sampleRate: 24000` and yields
+ * several chunks for a long text. A cancel drops a call still queued for a worker and stops a
+ * running one at eSpeak's next block; nothing is yielded after the signal aborts.
  */
-import type { AudioChunk } from '../../core/audio.js';
-import { EngineError, errorMessage } from '../../core/errors.js';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { REALTIME_SAMPLE_RATE, type AudioChunk } from '../../core/audio.js';
+import { EngineError, errorMessage, isAbortError } from '../../core/errors.js';
 import { MAX_SPEED, MIN_SPEED, type SynthesizeOptions, type TTS, type Voice } from '../../core/tts.js';
-import type { eSpeakNGWorker } from '@echogarden/espeak-ng-emscripten';
+import type { EspeakMessage } from '../../workers/audio-worker.js';
+import { runTask } from '../../workers/pool.js';
+import { ESPEAK_NATIVE_RATE } from './espeak-wasm.js';
 
-/** eSpeak NG's output sample rate, Hz (`samplerate` of the worker; fixed by the engine). */
-export const ESPEAK_SAMPLE_RATE = 22_050;
+/** eSpeak NG's native sample rate, Hz (what the WASM module produces). */
+export const ESPEAK_SAMPLE_RATE = ESPEAK_NATIVE_RATE;
+/** The rate `EspeakTTSEngine` yields, Hz: the realtime protocol's (converted in the worker). */
+export const ESPEAK_OUTPUT_RATE = REALTIME_SAMPLE_RATE;
 
 /** eSpeak NG's default speaking rate, words per minute (`espeakRATE_NORMAL`), used at speed 1. */
 export const ESPEAK_DEFAULT_WORDS_PER_MINUTE = 175;
@@ -56,26 +63,6 @@ export interface EspeakTTSOptions {
   defaultVoice?: string;
 }
 
-/** The one WASM instance, shared by every engine object (the module holds ~24 MB of voice data). */
-let sharedWorker: Promise<eSpeakNGWorker> | undefined;
-
-/**
- * Loads the eSpeak NG WASM module once per process (later calls share it).
- * @throws EngineError (engine `espeak`) when the module cannot be loaded; a later call retries
- */
-export function loadEspeak(): Promise<eSpeakNGWorker> {
-  sharedWorker ??= import('@echogarden/espeak-ng-emscripten')
-    .then(async ({ default: createEspeakModule }) => {
-      const module = await createEspeakModule();
-      return new module.eSpeakNGWorker();
-    })
-    .catch((error: unknown) => {
-      sharedWorker = undefined;
-      throw new EngineError('espeak', `Could not load eSpeak NG (WASM): ${errorMessage(error)}`, { cause: error });
-    });
-  return sharedWorker;
-}
-
 /** Maps a speed multiplier (clamped to 0.5-2.0) to eSpeak words per minute: 88-350, 175 at 1. */
 export function espeakWordsPerMinute(speed: number | undefined): number {
   const factor = speed === undefined || !Number.isFinite(speed) ? 1 : Math.min(MAX_SPEED, Math.max(MIN_SPEED, speed));
@@ -97,7 +84,7 @@ function escapeSsml(text: string): string {
 export class EspeakTTSEngine implements TTS {
   readonly provider = 'espeak';
   readonly modelId = 'espeak-ng';
-  readonly sampleRate = ESPEAK_SAMPLE_RATE;
+  readonly sampleRate = ESPEAK_OUTPUT_RATE;
   readonly defaultVoice: string;
 
   /** @throws EngineError (code `unknown_voice`) when `defaultVoice` is not an eSpeak voice here */
@@ -111,54 +98,89 @@ export class EspeakTTSEngine implements TTS {
   }
 
   /**
-   * Warms up: loads the WASM module and speaks one short phrase with the default voice (dropped),
-   * so the first real sentence pays neither for the module (~150-300 ms) nor for loading the
-   * voice's data and the first, unoptimised WASM run (~70-150 ms).
+   * Warms up every worker of the pool: each loads the WASM module and speaks one short phrase
+   * (dropped), so the first real sentence pays neither for the module (~150-300 ms) nor for
+   * loading the voice's data and the first, unoptimised WASM run (~70-150 ms).
    */
   async prepare(): Promise<void> {
-    for await (const _chunk of this.synthesize('Hello there.', { signal: new AbortController().signal })) {
-      // Discarded: only the side effect of loading matters.
-    }
+    const warmOne = async () => {
+      for await (const _chunk of this.synthesize('Hello there.', { signal: new AbortController().signal })) {
+        // Discarded: only the side effect of loading matters.
+      }
+    };
+    await Promise.all(Array.from({ length: availableParallelism() }, warmOne));
   }
 
   /**
-   * Synthesizes `text` into one chunk of 22,050 Hz PCM16 (nothing for blank text).
-   * Aborting before or during the call yields nothing; the synchronous WASM run itself cannot be
-   * interrupted, so a signal aborted meanwhile drops its audio.
+   * Synthesizes `text` into 24 kHz PCM16 chunks (~50 ms each, as the worker makes them; nothing for
+   * blank text). Aborting before or during the call yields nothing more: a call still waiting for a
+   * worker is dropped, a running one stops at eSpeak's next block. Stopping the iteration early
+   * cancels the same way.
    * @throws EngineError code `unknown_voice` for a voice not in `voices()`; engine failures otherwise
    */
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<AudioChunk> {
     const voice = options.voice ?? this.defaultVoice;
     const espeakName = assertVoice(voice);
     if (options.signal.aborted || text.trim() === '') return;
-    const worker = await loadEspeak();
-    if (options.signal.aborted) return;
-
-    const blocks: Int16Array[] = [];
-    let length = 0;
+    const stop = new AbortController();
+    const signal = AbortSignal.any([options.signal, stop.signal]);
+    const { port1, port2 } = new MessageChannel();
+    const messages = new PortQueue(port1);
+    const task = runTask<number>(
+      'espeakSynthesize',
+      { text: escapeSsml(text), espeakName, wordsPerMinute: espeakWordsPerMinute(options.speed), port: port2 },
+      { signal, transferList: [port2] },
+    );
+    task.catch((error: unknown) => messages.fail(error));
     try {
-      // Voice and rate are worker-wide state: set them in the same synchronous run as synthesis.
-      if (worker.set_voice(espeakName) !== 0) throw new Error(`eSpeak NG has no voice "${espeakName}"`);
-      worker.set_rate(espeakWordsPerMinute(options.speed));
-      worker.synthesize(escapeSsml(text), (samples) => {
-        if (samples.length > 0) {
-          blocks.push(samples);
-          length += samples.length;
-        }
-        return false;
-      });
+      for (;;) {
+        const message = await messages.next();
+        if (signal.aborted || message.type === 'done') return;
+        yield { samples: message.samples, sampleRate: ESPEAK_OUTPUT_RATE };
+        if (signal.aborted) return;
+      }
     } catch (error) {
+      if (signal.aborted || isAbortError(error)) return;
+      if (error instanceof EngineError) throw error;
       throw new EngineError('espeak', `eSpeak NG synthesis failed: ${errorMessage(error)}`, { cause: error });
+    } finally {
+      stop.abort();
+      messages.close();
     }
-    if (options.signal.aborted || length === 0) return;
+  }
+}
 
-    const samples = new Int16Array(length);
-    let offset = 0;
-    for (const block of blocks) {
-      samples.set(block, offset);
-      offset += block.length;
-    }
-    yield { samples, sampleRate: ESPEAK_SAMPLE_RATE };
+/** The messages of one synthesis, in order, as a pull queue; a failure of the task ends it. */
+class PortQueue {
+  #buffered: EspeakMessage[] = [];
+  #waiting: { resolve: (message: EspeakMessage) => void; reject: (error: unknown) => void } | undefined;
+  #error: { error: unknown } | undefined;
+
+  constructor(private readonly port: MessagePort) {
+    port.on('message', (message: EspeakMessage) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (waiting) waiting.resolve(message);
+      else this.#buffered.push(message);
+    });
+  }
+
+  next(): Promise<EspeakMessage> {
+    const message = this.#buffered.shift();
+    if (message) return Promise.resolve(message);
+    if (this.#error) return Promise.reject(this.#error.error);
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
+  }
+
+  fail(error: unknown): void {
+    this.#error ??= { error };
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(error);
+  }
+
+  close(): void {
+    this.port.close();
   }
 }
 

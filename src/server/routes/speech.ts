@@ -11,9 +11,10 @@
  * `instructions` (ignored). `stream_format: 'sse'` is refused.
  *
  * Output is mono 24 kHz (OpenAI's rate; `pcm` is raw PCM16 little-endian). The input is split
- * into sentence chunks (chunkText); each is synthesized, resampled to 24 kHz with the streaming
- * resampler, encoded incrementally and written as soon as it is ready, so the first audio arrives
- * after the first chunk, not the whole text. WAV goes out with a streaming header (sizes
+ * into sentence chunks (chunkText); each is synthesized, then resampled to 24 kHz (a streaming
+ * resampler) and encoded incrementally in a worker thread (`WorkerStreamEncoder`: LAME takes
+ * ~50 ms per second of audio, which must not stall the event loop), and written as soon as it is
+ * ready, so the first audio arrives after the first chunk, not the whole text. WAV goes out with a streaming header (sizes
  * 0xFFFFFFFF: "read to the end"), since the length is not known when it is sent.
  *
  * A failure before any audio is an error response (502 / 503). A chunk the engine fails on is
@@ -27,9 +28,8 @@ import { REALTIME_SAMPLE_RATE, type AudioChunk } from '../../core/audio.js';
 import { isAbortError } from '../../core/errors.js';
 import { MAX_SPEED, MIN_SPEED, type TTS, type Voice } from '../../core/tts.js';
 import type { EngineSet } from '../../engines/engine-set.js';
-import { resample } from '../../audio/resample.js';
-import { StreamingResampler } from '../../audio/streaming-resampler.js';
-import { type StreamAudioFormat, createStreamEncoder } from '../../audio/stream-encoders.js';
+import type { StreamAudioFormat } from '../../audio/stream-encoders.js';
+import { WorkerStreamEncoder } from '../../workers/encoder-session.js';
 import { chunkText } from '../../text/sentence-chunker.js';
 import { abortOnDisconnect, clientGone, streamFrom } from './http-streaming.js';
 import { resolveSpeechModel } from './model-names.js';
@@ -45,8 +45,6 @@ export const MAX_SPEECH_INPUT = 4096;
 export const SPEECH_SAMPLE_RATE = REALTIME_SAMPLE_RATE;
 /** Audio converted and encoded at a time, seconds. */
 const SLICE_SECONDS = 0.25;
-/** Silence run through the resampler at the end, so its held-back last milliseconds come out. */
-const RESAMPLER_FLUSH_SECONDS = 0.02;
 
 /** OpenAI's voice names and the gender of each, for engines that have no voice of that name. */
 export const OPENAI_VOICES: Readonly<Record<string, 'female' | 'male'>> = {
@@ -132,7 +130,7 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
     // Engines stop when the client goes away, or when the audio stream is closed early.
     const work = new AbortController();
     const signal = AbortSignal.any([client, work.signal]);
-    const encoder = createStreamEncoder(format as StreamAudioFormat, SPEECH_SAMPLE_RATE);
+    const encoder = WorkerStreamEncoder.open(format as StreamAudioFormat, SPEECH_SAMPLE_RATE);
     const chunks = chunkText(body.input);
 
     /** One text chunk with the requested engine, or the fallback engine if it fails before any audio. */
@@ -154,46 +152,26 @@ export const speechRoutes: FastifyPluginAsync<SpeechRoutesOptions> = async (app:
     }
 
     async function* audio(): AsyncGenerator<Buffer> {
-      let resampler: StreamingResampler | null = null;
       let ended = false;
-      /** Pushes the resampler's held-back tail into the encoder and returns it to the pool. */
-      const flushResampler = (): Buffer => {
-        if (!resampler) return Buffer.alloc(0);
-        const tail = resampler.push(new Int16Array(Math.ceil(resampler.fromRate * RESAMPLER_FLUSH_SECONDS)));
-        StreamingResampler.release(resampler);
-        resampler = null;
-        return encoder.push(tail);
-      };
       try {
         for (const text of chunks) {
           for await (const piece of synthesizeChunk(text)) {
             // In slices: a long chunk's first audio goes out after one slice is converted and
-            // encoded, not the whole chunk (LAME takes ~50 ms per second of audio).
+            // encoded, not the whole chunk.
             const slice = Math.round(piece.sampleRate * SLICE_SECONDS);
             for (let offset = 0; offset < piece.samples.length; offset += slice) {
               if (signal.aborted) return;
-              let samples = piece.samples.subarray(offset, offset + slice);
-              if (piece.sampleRate !== SPEECH_SAMPLE_RATE) {
-                if (resampler && resampler.fromRate !== piece.sampleRate) {
-                  const tail = flushResampler();
-                  if (tail.length > 0) yield tail;
-                }
-                resampler ??= await StreamingResampler.acquire(piece.sampleRate, SPEECH_SAMPLE_RATE);
-                // No streaming resampler free (many requests at once): convert the slice alone.
-                samples = resampler ? resampler.push(samples) : resample(samples, piece.sampleRate, SPEECH_SAMPLE_RATE);
-              }
-              const bytes = encoder.push(samples);
+              const bytes = await encoder.push(piece.samples.subarray(offset, offset + slice), piece.sampleRate);
+              if (signal.aborted) return;
               if (bytes.length > 0) yield bytes;
             }
           }
           if (signal.aborted) return;
         }
-        const tail = flushResampler();
-        const last = Buffer.concat([tail, encoder.end()]);
+        const last = await encoder.end();
         ended = true;
         if (last.length > 0) yield last;
       } finally {
-        if (resampler) StreamingResampler.release(resampler);
         if (!ended) {
           work.abort();
           encoder.dispose();
