@@ -1,15 +1,50 @@
 /**
- * The LLM interface: a chat request in, a stream of text deltas out.
- * Shapes follow the AI SDK's stream parts (`text-delta`, `finish`).
+ * The LLM interface: a chat request in, a stream of text deltas (and function calls) out.
+ * Shapes follow the AI SDK's stream parts (`text-delta`, `tool-call`, `finish`) and OpenAI's
+ * function calling (https://platform.openai.com/docs/guides/function-calling).
  */
 import type { CallOptions } from './call-options.js';
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+/** A function call the model made (OpenAI's `tool_calls[]` entry of type `function`). */
+export interface ToolCall {
+  /** Unique within the conversation; a `tool` message answers it by this id (e.g. `call_abc123`). */
+  id: string;
+  /** The function's name, one of {@link ChatRequest.tools}. */
+  name: string;
+  /** The arguments as JSON text (an object), as the model produced them; may be invalid JSON. */
+  arguments: string;
+}
 
 export interface ChatMessage {
   role: ChatRole;
+  /** The text; `''` for an assistant message that only calls tools. For `tool`: the function's result. */
   content: string;
+  /** `assistant` only: the function calls the model made in this message, in order. */
+  toolCalls?: ToolCall[];
+  /** `tool` only: the {@link ToolCall.id} this message answers. */
+  toolCallId?: string;
+  /** `tool` only: the called function's name, when known (some chat templates need it). */
+  name?: string;
 }
+
+/** A function the model may call (OpenAI's `tools[]` entry of type `function`). */
+export interface ToolDefinition {
+  /** 1-64 letters, digits, `_` or `-`. */
+  name: string;
+  description?: string;
+  /** JSON schema of the arguments object; absent means no arguments (`{type:'object',properties:{}}`). */
+  parameters?: Record<string, unknown>;
+  /** OpenAI's strict mode: arguments must match `parameters` exactly (engines that constrain output always do). */
+  strict?: boolean;
+}
+
+/**
+ * Whether and which function the model must call: `auto` (default when tools are given: the
+ * model decides), `none` (never), `required` (at least one call), or one named function.
+ */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
 export interface ChatRequest {
   messages: ChatMessage[];
@@ -36,6 +71,12 @@ export interface ChatRequest {
    * constant prompt prefix can stay cached between calls.
    */
   background?: boolean;
+  /** Functions the model may call. Absent or empty: plain text generation. */
+  tools?: ToolDefinition[];
+  /** See {@link ToolChoice}; only meaningful with `tools`. Default `auto`. */
+  toolChoice?: ToolChoice;
+  /** Allow more than one call in one reply (OpenAI's `parallel_tool_calls`). Default true. */
+  parallelToolCalls?: boolean;
 }
 
 export interface Usage {
@@ -49,9 +90,30 @@ export interface Usage {
   completionTokens?: number;
 }
 
+/** Why a reply ended: `tool-calls` when the model stopped to have its function calls run. */
+export type FinishReason = 'stop' | 'length' | 'abort' | 'tool-calls';
+
+/**
+ * What a stream yields. Function calls: optionally `tool-call-start` and `tool-call-delta` parts
+ * while the arguments are generated (engines that stream them), then always one complete
+ * `tool-call` part per call (same `id`), before the `finish` part with reason `tool-calls`.
+ * A consumer that needs only whole calls reads the `tool-call` parts and ignores the others.
+ */
 export type LLMStreamPart =
   | { type: 'text-delta'; text: string }
-  | { type: 'finish'; reason: 'stop' | 'length' | 'abort'; usage?: Usage };
+  | ({ type: 'tool-call-start'; id: string; name: string } & NotFinish)
+  | ({ type: 'tool-call-delta'; id: string; argumentsDelta: string } & NotFinish)
+  | ({ type: 'tool-call' } & ToolCall & NotFinish)
+  | { type: 'finish'; reason: FinishReason; usage?: Usage };
+
+/**
+ * `reason` and `usage` are never set on tool-call parts; declared so that code written before
+ * they existed (`if (part.type !== 'text-delta') usage = part.usage`) still type-checks.
+ */
+interface NotFinish {
+  reason?: undefined;
+  usage?: undefined;
+}
 
 export interface LLM {
   readonly provider: string;

@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import { errorMessage, EngineError } from '../core/errors.js';
-import type { ChatMessage, LLM } from '../core/llm.js';
+import type { ChatMessage, FinishReason, LLM } from '../core/llm.js';
 
 /**
  * Where the tutor logs. pino's `Logger` fits. Logs carry no learner text above debug level
@@ -96,7 +96,7 @@ async function attemptOnce<T>(
   options: TutorCallOptions,
 ): Promise<AttemptOutcome<T>> {
   let output = '';
-  let finish: 'stop' | 'length' | 'abort' | undefined;
+  let finish: FinishReason | undefined;
   try {
     const stream = llm.stream(
       {

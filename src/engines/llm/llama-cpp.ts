@@ -671,6 +671,8 @@ function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
         return { type: 'user', text: message.content };
       case 'assistant':
         return { type: 'model', response: [message.content] };
+      case 'tool':
+        return { type: 'user', text: message.content };
     }
   });
   // A last assistant message is continued (prefill); otherwise a new response is opened.

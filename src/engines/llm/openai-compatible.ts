@@ -13,10 +13,10 @@
  * for await (const part of llm.stream({ messages }, { signal })) { ... }
  */
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CallOptions } from '../../core/call-options.js';
 import { EngineError, errorMessage } from '../../core/errors.js';
-import type { ChatRequest, LLM, LLMStreamPart, Usage } from '../../core/llm.js';
+import type { ChatMessage, ChatRequest, LLM, LLMStreamPart, Usage } from '../../core/llm.js';
 import { type OpenAIClientOptions, createOpenAIClient, toEngineError } from '../openai-client-errors.js';
 
 const ENGINE = 'openai-compatible';
@@ -47,6 +47,24 @@ export interface OpenAICompatibleLLMOptions extends OpenAIClientOptions {
   maxRetries?: number;
   /** Ask for token usage in the last chunk (`stream_options.include_usage`). Default true. */
   includeUsage?: boolean;
+}
+
+/** One of our messages as an OpenAI chat message (tool calls and tool results included). */
+function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
+    case 'assistant':
+      return message.toolCalls?.length
+        ? {
+            role: 'assistant',
+            content: message.content === '' ? null : message.content,
+            tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })),
+          }
+        : { role: 'assistant', content: message.content };
+    default:
+      return { role: message.role, content: message.content };
+  }
 }
 
 /**
@@ -85,7 +103,7 @@ export class OpenAICompatibleLLM implements LLM {
     }
     const body: ChatCompletionCreateParamsStreaming = {
       model: this.modelId,
-      messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+      messages: request.messages.map(toOpenAIMessage),
       stream: true,
       ...(this.includeUsage ? { stream_options: { include_usage: true } } : {}),
       ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
