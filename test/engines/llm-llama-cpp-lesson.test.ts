@@ -1,0 +1,66 @@
+/**
+ * KV-cache reuse over a long conversation on the real node-llama-cpp engine: 60 learner turns on
+ * a tiny GGUF whose replies re-tokenize to the tokens generated (`generate: 'words'`), with a small
+ * context so the history window fills and is trimmed several times. The counts come from
+ * node-llama-cpp's token meter (what was evaluated), not from the engine's own estimate.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LlamaCppLLM, type LlamaCppTurnStats } from '../../src/engines/llm/llama-cpp.js';
+import { Conversation } from '../../src/turn/conversation.js';
+import { buildTinyGguf } from '../fixtures/gguf-builder.js';
+
+const TURNS = (JSON.parse(readFileSync(new URL('../../bench/data/lesson-turns.json', import.meta.url), 'utf8')) as { turns: string[] }).turns;
+const SYSTEM_PROMPT = 'You are a patient English tutor. Answer in one or two short sentences, and correct mistakes kindly by repeating them correctly.';
+const CONTEXT = 1024;
+
+describe('LlamaCppLLM over a 60-turn conversation', () => {
+  let llm: LlamaCppLLM;
+  const stats: LlamaCppTurnStats[] = [];
+  const conversation = new Conversation(SYSTEM_PROMPT);
+
+  beforeAll(async () => {
+    const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' });
+    llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
+    await llm.prepare(conversation.id, SYSTEM_PROMPT, { signal: new AbortController().signal });
+    for (const text of TURNS) {
+      conversation.add({ role: 'user', text });
+      const messages = conversation.messages(llm.contextSize, { reserveTokens: 64, countTokens: (value) => llm.countTokens(value) });
+      let output = '';
+      for await (const part of llm.stream({ messages, conversationId: conversation.id, maxTokens: 24 }, { signal: new AbortController().signal })) {
+        if (part.type === 'text-delta') output += part.text;
+      }
+      stats.push(llm.lastTurnStats!);
+      // As the session stores it: the trimmed text shown, the exact output for the history.
+      conversation.add({ role: 'assistant', text: output.trim(), llmText: output });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await llm?.dispose();
+  });
+
+  it('fills the small context several times, trimming the history in blocks', () => {
+    expect(conversation.droppedTurns).toBeGreaterThan(0);
+    const trims = stats.filter((turn) => turn.newPromptTokens > turn.promptTokens / 2).length;
+    expect(trims).toBeGreaterThanOrEqual(2);
+    // Trimmed a turn at a time, every turn after the first fill would start from zero.
+    expect(trims).toBeLessThanOrEqual(12);
+  });
+
+  it('evaluates only the new tokens at turn 60: the learner message, not the history', () => {
+    const last = stats.at(-1)!;
+    expect(last.promptTokens).toBeGreaterThan(300);
+    expect(last.evaluatedPromptTokens).toBeLessThanOrEqual(last.newPromptTokens + 2);
+    expect(last.evaluatedPromptTokens).toBeLessThan(last.promptTokens / 4);
+  });
+
+  it('evaluates no more than the new tokens over the whole conversation (measured by the token meter)', () => {
+    const evaluated = stats.reduce((sum, turn) => sum + turn.evaluatedPromptTokens, 0);
+    const fresh = stats.reduce((sum, turn) => sum + turn.newPromptTokens, 0);
+    expect(evaluated).toBeGreaterThan(0);
+    expect(evaluated).toBeLessThanOrEqual(fresh * 1.2);
+    // The engine's estimate agrees with the meter.
+    for (const turn of stats) expect(turn.promptTokens - turn.cachedPromptTokens).toBeGreaterThanOrEqual(turn.evaluatedPromptTokens - 1);
+  });
+});
