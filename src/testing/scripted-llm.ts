@@ -23,6 +23,8 @@ export interface ScriptedLLMCall {
   request: ChatRequest;
   tokensSent: number;
   aborted: boolean;
+  /** performance.now() when the call was made. */
+  startedAt: number;
   /** performance.now() when the stream ended (for "stops within 100 ms" checks). */
   endedAt?: number;
 }
@@ -43,7 +45,7 @@ export class ScriptedLLM implements LLM {
   }
 
   async *stream(request: ChatRequest, { signal }: CallOptions): AsyncIterable<LLMStreamPart> {
-    const call: ScriptedLLMCall = { request, tokensSent: 0, aborted: false };
+    const call: ScriptedLLMCall = { request, tokensSent: 0, aborted: false, startedAt: performance.now() };
     this.calls.push(call);
     const reply = typeof this.options.reply === 'function' ? this.options.reply(request) : this.options.reply;
     const interval = this.options.tokensPerSecond ? 1000 / this.options.tokensPerSecond : 0;
