@@ -25,7 +25,9 @@
  *   each; Opus packet by packet): decoding stops at the first block over the limit;
  * - the limit is `maxSeconds` at the file's rate, counted at no more than 48 kHz (above it, in
  *   samples of 48 kHz audio: a 96 kHz file may be half as long), so the decoded audio never
- *   exceeds `maxSeconds` x 48,000 samples (57.6 MB of PCM16 for 10 minutes).
+ *   exceeds `maxSeconds` x 48,000 samples (57.6 MB of PCM16 for 10 minutes); and the decoders'
+ *   output over all channels stays within twice that (stereo at full length; a file with more
+ *   channels may be shorter), which bounds the decoding work a file can ask for.
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -128,28 +130,40 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions
       'decodeAudioTask',
       { bytes: copy.buffer, maxSeconds: options.maxSeconds ?? DEFAULT_MAX_SECONDS, port: port2 },
       { signal: options.signal, transferList: [copy.buffer, port2] },
-    ).catch((error: unknown) => {
-      throw reviveDecodeError(error);
-    });
+    );
     options.signal?.throwIfAborted();
-    // The worker posts the result before its task resolves: it is already queued on the port.
-    const result = receiveMessageOnPort(port1)?.message as DecodedAudio | undefined;
-    if (!result) throw new AudioDecodeError('invalid_audio', 'The decoder returned no audio.');
-    return result;
+    // The worker posts its answer before its task resolves: it is already queued on the port.
+    const answer = receiveMessageOnPort(port1)?.message as DecodeAnswer | undefined;
+    if (!answer) throw new AudioDecodeError('invalid_audio', 'The decoder returned no audio.');
+    if ('error' in answer) throw reviveDecodeError(answer.error);
+    return answer.audio;
   } finally {
     port1.close();
   }
 }
 
-/** Errors cross the thread boundary as plain errors: give decode errors back their class. */
-function reviveDecodeError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  if (error.name === 'AbortError') return error;
+/** What the worker's decode task posts: the audio, or its error as plain fields. */
+export type DecodeAnswer = { audio: DecodedAudio } | { error: { name: string; code?: string; message: string } };
+
+/** The fields of a decode error (errors cross threads without their class or `code`). */
+export function decodeErrorFields(error: unknown): { name: string; code?: string; message: string } {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
   const code = (error as { code?: unknown }).code;
-  if (error.name === 'AudioDecodeError' && (code === 'unsupported_audio' || code === 'invalid_audio' || code === 'audio_too_long')) {
-    return new AudioDecodeError(code, error.message);
+  return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** A decode error as it was thrown in the worker. */
+function reviveDecodeError(fields: { name: string; code?: string; message: string }): Error {
+  const { name, code, message } = fields;
+  if (name === 'AudioDecodeError' && (code === 'unsupported_audio' || code === 'invalid_audio' || code === 'audio_too_long')) {
+    return new AudioDecodeError(code, message);
   }
-  return error;
+  if (name === 'AbortError') {
+    const error = new Error(message);
+    error.name = 'AbortError';
+    return error;
+  }
+  return new AudioDecodeError('invalid_audio', `Could not decode the file: ${message}`);
 }
 
 /**
@@ -215,6 +229,8 @@ function checkDeclared(bytes: Uint8Array, maxSeconds: number): UploadContainer {
     declared = flacStreamInfo(bytes);
   } else if (container === 'ogg') {
     declared = oggDeclared(bytes);
+  } else if (container === 'mp3') {
+    declared = mp3Declared(bytes);
   }
   if (!declared) return container;
   checkFormat(declared.sampleRate, declared.channels, container);
@@ -256,6 +272,35 @@ function flacStreamInfo(bytes: Uint8Array): { sampleRate: number; channels: numb
   const channels = Number((packed >> 41n) & 0x7n) + 1;
   const total = Number(packed & 0xf_ffff_ffffn);
   return { sampleRate, channels, ...(total > 0 ? { frames: total } : {}) };
+}
+
+/** MPEG audio sample rates by version (MPEG-1, 2, 2.5) and index (ISO/IEC 11172-3, 13818-3). */
+const MPEG_RATES: Record<number, readonly number[]> = { 3: [44_100, 48_000, 32_000], 2: [22_050, 24_000, 16_000], 0: [11_025, 12_000, 8_000] };
+
+/**
+ * What an MP3 file declares: the first frame's rate and channels, and the frame count of a
+ * Xing/Info header (what LAME writes in the first frame) when there is one. The compression of
+ * MP3 is bounded (at most ~48 samples a byte), so files without that header are limited as
+ * they decode.
+ */
+function mp3Declared(bytes: Uint8Array): { sampleRate: number; channels: number; frames?: number } | null {
+  let offset = 0;
+  // ID3v2 tag: 10-byte header, then a 28-bit "syncsafe" size.
+  if (bytes[0] === 0x49 && bytes[1] === 0x44 && bytes[2] === 0x33 && bytes.length >= 10) {
+    offset = 10 + (((bytes[6]! & 0x7f) << 21) | ((bytes[7]! & 0x7f) << 14) | ((bytes[8]! & 0x7f) << 7) | (bytes[9]! & 0x7f));
+  }
+  if (offset + 4 > bytes.length || bytes[offset] !== 0xff || (bytes[offset + 1]! & 0xe0) !== 0xe0) return null;
+  const version = (bytes[offset + 1]! >> 3) & 0b11;
+  const layer = (bytes[offset + 1]! >> 1) & 0b11;
+  const sampleRate = MPEG_RATES[version]?.[(bytes[offset + 2]! >> 2) & 0b11];
+  if (!sampleRate || layer === 0) return null;
+  const channels = (bytes[offset + 3]! >> 6) === 0b11 ? 1 : 2;
+  // Samples a frame: Layer I 384; Layer II 1152; Layer III 1152 (MPEG-1) or 576 (MPEG-2/2.5).
+  const perFrame = layer === 0b11 ? 384 : layer === 0b10 ? 1152 : version === 3 ? 1152 : 576;
+  const first = Buffer.from(bytes.buffer, bytes.byteOffset + offset, Math.min(200, bytes.length - offset));
+  const tag = Math.max(first.indexOf('Xing', 0, 'latin1'), first.indexOf('Info', 0, 'latin1'));
+  if (tag < 0 || tag + 12 > first.length || (first.readUInt32BE(tag + 4) & 1) === 0) return { sampleRate, channels };
+  return { sampleRate, channels, frames: first.readUInt32BE(tag + 8) * perFrame };
 }
 
 /**
@@ -300,7 +345,15 @@ class MonoCollector {
     const firstRate = this.sampleRate ?? rate;
     const converted = rate === firstRate ? frames : Math.ceil((frames * firstRate) / rate);
     if (this.#length + this.#reserved + converted > sampleBudget(this.maxSeconds, firstRate)) throw tooLong(this.maxSeconds, firstRate);
+    this.#countDecoded(converted * channels, firstRate);
     this.#reserved += converted;
+  }
+
+  /** Decoder output over all channels so far (at the first rate): bounds the decoding work. */
+  #decoded = 0;
+  #countDecoded(samples: number, rate: number): void {
+    this.#decoded += samples;
+    if (this.#decoded > 2 * sampleBudget(this.maxSeconds, rate)) throw tooLong(this.maxSeconds, rate);
   }
   #reserved = 0;
 
@@ -313,6 +366,7 @@ class MonoCollector {
   addFloat(channels: readonly Float32Array[], samplesDecoded: number, rate: number): void {
     if (samplesDecoded <= 0 || channels.length === 0) return;
     this.#checkBefore(samplesDecoded, rate);
+    if (this.#reserved === 0) this.#countDecoded(Math.ceil((samplesDecoded * channels.length * (this.sampleRate ?? rate)) / rate), this.sampleRate ?? rate);
     const mono = new Int16Array(samplesDecoded);
     const count = channels.length;
     for (let i = 0; i < samplesDecoded; i++) {

@@ -10,7 +10,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
-import { type DecodedAudio, decodeAudioHere } from '../audio/decode-audio.js';
+import { type DecodeAnswer, decodeAudioHere, decodeErrorFields } from '../audio/decode-audio.js';
 import { resample } from '../audio/resample.js';
 import { StreamingResampler } from '../audio/streaming-resampler.js';
 import { type StreamAudioFormat, createStreamEncoder } from '../audio/stream-encoders.js';
@@ -98,15 +98,20 @@ export interface DecodeTask {
   control: Int32Array;
 }
 
-/** Decodes an uploaded file; the result goes to `port` (samples moved, not copied). */
+/**
+ * Decodes an uploaded file; the answer (`DecodeAnswer`: the audio, its samples moved, not copied,
+ * or the error's fields) goes to `port` before the task resolves.
+ */
 export async function decodeAudioTask(task: DecodeTask): Promise<void> {
   Atomics.store(task.control, STARTED, 1);
   try {
-    const decoded: DecodedAudio = await decodeAudioHere(new Uint8Array(task.bytes), {
+    const audio = await decodeAudioHere(new Uint8Array(task.bytes), {
       maxSeconds: task.maxSeconds,
       cancelled: () => Atomics.load(task.control, CANCELLED) !== 0,
     });
-    task.port.postMessage(decoded, [decoded.samples.buffer as ArrayBuffer]);
+    task.port.postMessage({ audio } satisfies DecodeAnswer, [audio.samples.buffer as ArrayBuffer]);
+  } catch (error) {
+    task.port.postMessage({ error: decodeErrorFields(error) } satisfies DecodeAnswer);
   } finally {
     task.port.close();
   }
