@@ -54,7 +54,8 @@ export function userEnv(sandbox: string, extra: NodeJS.ProcessEnv = {}): NodeJS.
 export function prepareNpmCache(sandbox: string): void {
   const cache = join(sandbox, 'npm-cache');
   mkdirSync(join(cache, '_prebuilds'), { recursive: true });
-  const machineCache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8', env: userEnv(sandbox, { npm_config_cache: undefined }) }).trim();
+  // Under `npm test`, npm tells its scripts the cache it uses; otherwise ask it.
+  const machineCache = process.env.npm_config_cache ?? execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8', env: userEnv(sandbox, { npm_config_cache: undefined }) }).trim();
   symlinkSync(join(machineCache, '_cacache'), join(cache, '_cacache'));
 
   const sqlite = join(REPO_ROOT, 'node_modules', 'better-sqlite3');
