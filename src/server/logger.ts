@@ -39,8 +39,8 @@ export function createTerminalLogger(options: CreateLoggerOptions): Logger {
     colorize: options.colorize ?? (Boolean((destination as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR),
     translateTime: 'HH:MM:ss',
     singleLine: true,
-    // Session ids tell a learner nothing; they stay in debug output.
-    ignore: verbose ? 'pid,hostname' : 'pid,hostname,err,error,session',
+    // Session and request ids tell a learner nothing; they stay in debug output.
+    ignore: verbose ? 'pid,hostname' : 'pid,hostname,err,error,session,reqId',
     messageFormat: (log, messageKey) => withErrorMessage(log, messageKey, verbose),
   });
   return pino(loggerOptions, stream);
