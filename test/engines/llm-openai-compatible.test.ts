@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/core/errors.js';
 import type { LLMStreamPart } from '../../src/core/llm.js';
 import { OpenAICompatibleLLM } from '../../src/engines/llm/openai-compatible.js';
+import { startSseServer } from '../helpers/openai-sse-server.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: Record<string, unknown>) => void;
 
@@ -263,5 +264,58 @@ describe('OpenAICompatibleLLM', () => {
       }));
     });
     expect(await llm('x').listModels()).toEqual(['qwen2.5-1.5b-instruct', 'llama-3.2-3b-instruct']);
+  });
+});
+
+describe('OpenAICompatibleLLM function calling', () => {
+  it('sends tools, tool_choice and tool messages, and reassembles streamed tool_calls', async () => {
+    const server = await startSseServer({
+      reply: 'It is sunny.',
+      toolCalls: [
+        { id: 'call_a', name: 'get_weather', arguments: '{"city":"Paris"}' },
+        { id: 'call_b', name: 'get_time', arguments: '{"zone":"CET"}' },
+      ],
+    });
+    try {
+      const llm = new OpenAICompatibleLLM({ baseURL: server.baseURL, model: 'test-model' });
+      const tools = [{ name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }, { name: 'get_time' }];
+      const parts: LLMStreamPart[] = [];
+      for await (const part of llm.stream({ messages: [{ role: 'user', content: 'Weather?' }], tools, toolChoice: { name: 'get_weather' }, parallelToolCalls: true }, { signal: new AbortController().signal })) parts.push(part);
+      const body = server.requests.at(-1)!.body as Record<string, unknown>;
+      expect(body.tools).toEqual([
+        { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: tools[0]!.parameters } },
+        { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
+      ]);
+      expect(body.tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } });
+      expect(body.parallel_tool_calls).toBe(true);
+      const calls = parts.filter((part) => part.type === 'tool-call');
+      expect(calls).toEqual([
+        { type: 'tool-call', id: 'call_a', name: 'get_weather', arguments: '{"city":"Paris"}' },
+        { type: 'tool-call', id: 'call_b', name: 'get_time', arguments: '{"zone":"CET"}' },
+      ]);
+      const deltas = parts.filter((part) => part.type === 'tool-call-delta' && part.id === 'call_a').map((part) => (part as { argumentsDelta: string }).argumentsDelta);
+      expect(deltas.length).toBe(3);
+      expect(deltas.join('')).toBe('{"city":"Paris"}');
+      expect(parts.findIndex((part) => part.type === 'tool-call-start' && part.id === 'call_a')).toBeLessThan(parts.findIndex((part) => part.type === 'tool-call-delta'));
+      expect(parts.at(-1)).toMatchObject({ type: 'finish', reason: 'tool-calls' });
+
+      // The results go back as tool messages after the assistant's calls.
+      const second: LLMStreamPart[] = [];
+      const messages = [
+        { role: 'user' as const, content: 'Weather?' },
+        { role: 'assistant' as const, content: '', toolCalls: [{ id: 'call_a', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+        { role: 'tool' as const, toolCallId: 'call_a', content: 'sunny' },
+      ];
+      for await (const part of llm.stream({ messages, tools }, { signal: new AbortController().signal })) second.push(part);
+      expect((server.requests.at(-1)!.body as { messages: unknown[] }).messages).toEqual([
+        { role: 'user', content: 'Weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'call_a', content: 'sunny' },
+      ]);
+      expect(second.filter((part) => part.type === 'text-delta').map((part) => (part as { text: string }).text).join('')).toBe('It is sunny.');
+      expect(second.at(-1)).toMatchObject({ type: 'finish', reason: 'stop' });
+    } finally {
+      await server.close();
+    }
   });
 });

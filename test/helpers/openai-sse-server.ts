@@ -17,6 +17,12 @@ export interface SseServerOptions {
   stallRequests?: number;
   /** Answer the first N chat requests with HTTP 500. */
   failRequests?: number;
+  /**
+   * Function calls streamed instead of the reply when the request has `tools` and its last
+   * message is not a `tool` result: per call a delta with `index`, `id`, `type` and the name,
+   * then the arguments in three pieces (as OpenAI streams them); finish reason `tool_calls`.
+   */
+  toolCalls?: { id: string; name: string; arguments: string }[];
 }
 
 export interface SseServer {
@@ -49,6 +55,23 @@ export async function startSseServer(options: SseServerOptions): Promise<SseServ
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       if (options.stallRequests !== undefined && chatRequests <= options.stallRequests) {
         response.flushHeaders();
+        return;
+      }
+      const parsed = (body ? JSON.parse(body) : {}) as { tools?: unknown[]; messages?: { role: string }[] };
+      if (options.toolCalls && parsed.tools?.length && parsed.messages?.at(-1)?.role !== 'tool') {
+        const send = (delta: unknown, finish: string | null): void => {
+          response.write(`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+        };
+        send({ role: 'assistant', content: null }, null);
+        for (const [index, call] of options.toolCalls.entries()) {
+          send({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null);
+          const third = Math.ceil(call.arguments.length / 3);
+          for (let at = 0; at < call.arguments.length; at += third) {
+            send({ tool_calls: [{ index, function: { arguments: call.arguments.slice(at, at + third) } }] }, null);
+          }
+        }
+        send({}, 'tool_calls');
+        response.end('data: [DONE]\n\n');
         return;
       }
       const words = options.reply.split(/(?<=\s)/);

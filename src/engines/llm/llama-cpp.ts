@@ -13,6 +13,7 @@
  * await llm.prepare('c1', systemPrompt, { signal });
  * for await (const part of llm.stream({ messages, conversationId: 'c1' }, { signal })) { ... }
  */
+import { randomUUID } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
@@ -22,6 +23,8 @@ import {
   LlamaLogLevel,
   resolveChatWrapper,
   type ChatHistoryItem,
+  type ChatModelFunctionCall,
+  type ChatModelFunctions,
   type GbnfJsonSchema,
   type Llama,
   type LlamaContext,
@@ -32,7 +35,7 @@ import {
 } from 'node-llama-cpp';
 import type { CallOptions } from '../../core/call-options.js';
 import { EngineError, ModelLoadError, errorMessage } from '../../core/errors.js';
-import type { ChatMessage, ChatRequest, LLM, LLMStreamPart } from '../../core/llm.js';
+import type { ChatMessage, ChatRequest, LLM, LLMStreamPart, ToolCall, ToolDefinition } from '../../core/llm.js';
 import { physicalCoreCount } from './threads.js';
 
 const ENGINE = 'llama-cpp';
@@ -129,9 +132,11 @@ export interface LlamaCppTurnStats {
   completionTokens: number;
   /** From the call to the first text delta, in ms; undefined when none came. */
   timeToFirstTokenMs: number | undefined;
+  /** From the call to each of the first 16 generated tokens, in ms (index 9: the tenth token). */
+  tokenTimesMs: number[];
   /** From the call to the finish part, in ms. */
   durationMs: number;
-  finishReason: 'stop' | 'length' | 'abort';
+  finishReason: 'stop' | 'length' | 'abort' | 'tool-calls';
 }
 
 /** One context sequence and the chat that drives it. */
@@ -333,6 +338,17 @@ export class LlamaCppLLM implements LLM {
   /**
    * Streams a reply: `text-delta` parts as tokens are generated, then one `finish`.
    * Honours `maxTokens`, `temperature`, `stop` and `jsonSchema` (as a llama.cpp grammar).
+   *
+   * Function calling ({@link ChatRequest.tools}): with `toolChoice` `auto` (default) the tools go
+   * to node-llama-cpp's function calling (`functions` of `LlamaChat.generateResponse`: the chat
+   * template documents them and the model's own call syntax is parsed, the parameters constrained
+   * by their schema; https://node-llama-cpp.withcat.ai/guide/function-calling), streamed as
+   * `tool-call-start` / `tool-call-delta` parts, then one `tool-call` per call and a `finish`
+   * with reason `tool-calls`; `jsonSchema` is then not applied. With `required` or a named
+   * function, one call is forced: the model writes `{"name", "arguments"}` under a grammar made
+   * from the tools' schemas (as llama.cpp's server does for forced tool choice). `none` generates
+   * text. Assistant `toolCalls` and the `tool` messages answering them become the model turn's
+   * function calls with their results, so the model continues after the results.
    * On abort it finishes with reason `abort` at once; the native generation stops at its next
    * token (or batch, during prompt processing) and the conversation's next call waits for that.
    * @throws EngineError when generation fails, or the JSON schema cannot become a grammar
@@ -342,7 +358,7 @@ export class LlamaCppLLM implements LLM {
     const startedAt = performance.now();
     const stats: LlamaCppTurnStats = {
       conversationId: request.conversationId, promptTokens: 0, cachedPromptTokens: 0, evaluatedPromptTokens: 0,
-      newPromptTokens: 0, completionTokens: 0, timeToFirstTokenMs: undefined, durationMs: 0, finishReason: 'abort',
+      newPromptTokens: 0, completionTokens: 0, timeToFirstTokenMs: undefined, tokenTimesMs: [], durationMs: 0, finishReason: 'abort',
     };
     let meterBefore: { usedInputTokens: number; usedOutputTokens: number } | undefined;
     let meterSequence: LlamaContextSequence | undefined;
@@ -388,9 +404,13 @@ export class LlamaCppLLM implements LLM {
     this.activeGenerations.add(controller);
     let generation: Promise<unknown> = Promise.resolve();
     try {
-      const history = toChatHistory(request.messages);
-      const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema.schema) : undefined;
-      const promptTokens = this.promptTokens(slot.chat, history);
+      const tools = request.tools?.length && request.toolChoice !== 'none' ? request.tools : undefined;
+      const forcedTool = tools && request.toolChoice !== undefined && request.toolChoice !== 'auto';
+      const functions = tools && !forcedTool ? toChatModelFunctions(tools) : undefined;
+      const history = toChatHistory(forcedTool ? withForcedToolInstructions(request.messages, tools, request.toolChoice) : request.messages);
+      const grammarSchema = forcedTool ? forcedToolSchema(tools, request.toolChoice) : functions ? undefined : request.jsonSchema?.schema;
+      const grammar = grammarSchema ? await this.grammarFor(grammarSchema) : undefined;
+      const promptTokens = this.promptTokens(slot.chat, history, functions);
       stats.promptTokens = promptTokens.length;
       stats.cachedPromptTokens = Math.min(
         slot.sequence.compareContextTokens(promptTokens).firstDifferentIndex,
@@ -407,6 +427,9 @@ export class LlamaCppLLM implements LLM {
       const remembered = historyKey === undefined ? undefined : this.lastTokens.get(historyKey);
 
       const queue = new DeltaQueue();
+      let forcedText = '';
+      /** Streamed calls by node-llama-cpp's `callIndex`. */
+      const streamedCalls = new Map<number, ToolCall>();
       const temperature = request.temperature ?? this.sampling.temperature;
       generation = slot.chat.generateResponse(history, {
         signal: controller.signal,
@@ -418,12 +441,33 @@ export class LlamaCppLLM implements LLM {
         ...(this.sampling.minP !== undefined ? { minP: this.sampling.minP } : {}),
         ...(this.sampling.seed !== undefined ? { seed: this.sampling.seed } : {}),
         ...(request.stop?.length ? { customStopTriggers: request.stop } : {}),
-        ...(grammar ? { grammar } : {}),
+        ...(functions
+          ? {
+              functions,
+              ...(request.parallelToolCalls === false ? { maxParallelFunctionCalls: 1 } : {}),
+              onFunctionCallParamsChunk: (chunk: { callIndex: number; functionName: string; paramsChunk: string }) => {
+                let call = streamedCalls.get(chunk.callIndex);
+                if (!call) {
+                  call = { id: newToolCallId(), name: chunk.functionName, arguments: '' };
+                  streamedCalls.set(chunk.callIndex, call);
+                  queue.pushPart({ type: 'tool-call-start', id: call.id, name: call.name });
+                }
+                if (chunk.paramsChunk) {
+                  call.arguments += chunk.paramsChunk;
+                  queue.pushPart({ type: 'tool-call-delta', id: call.id, argumentsDelta: chunk.paramsChunk });
+                }
+              },
+            }
+          : { grammar }),
         onToken: (tokens) => {
           stats.completionTokens += tokens.length;
+          for (let index = 0; index < tokens.length && stats.tokenTimesMs.length < 16; index++) stats.tokenTimesMs.push(performance.now() - startedAt);
           if (remembered && !request.background) remembered.push(...tokens);
         },
-        onTextChunk: (text) => queue.push(text),
+        onTextChunk: (text) => {
+          if (forcedTool) forcedText += text;
+          else queue.push(text);
+        },
       });
       generation.then(
         (result) => queue.settle({ result: result as Awaited<ReturnType<LlamaChat['generateResponse']>> }),
@@ -435,6 +479,12 @@ export class LlamaCppLLM implements LLM {
         if (signal.aborted) {
           yield finish('abort');
           return;
+        }
+        const part = queue.takePart();
+        if (part) {
+          stats.timeToFirstTokenMs ??= performance.now() - startedAt;
+          yield part;
+          continue;
         }
         const text = queue.take();
         if (text !== undefined) {
@@ -452,7 +502,21 @@ export class LlamaCppLLM implements LLM {
           throw new EngineError(ENGINE, `Generation failed: ${errorMessage(outcome.error)}`, { cause: outcome.error });
         }
         const stopReason = outcome.result.metadata.stopReason;
-        yield finish(stopReason === 'abort' ? 'abort' : stopReason === 'maxTokens' ? 'length' : 'stop');
+        if (stopReason === 'abort') {
+          yield finish('abort');
+          return;
+        }
+        const calls = forcedTool
+          ? forcedToolCall(forcedText, stopReason === 'maxTokens')
+          : completedToolCalls(outcome.result.functionCalls ?? [], streamedCalls);
+        for (const call of calls) {
+          if (forcedTool) {
+            yield { type: 'tool-call-start', id: call.id, name: call.name };
+            yield { type: 'tool-call-delta', id: call.id, argumentsDelta: call.arguments };
+          }
+          yield { type: 'tool-call', ...call };
+        }
+        yield finish(stopReason === 'maxTokens' ? 'length' : calls.length > 0 ? 'tool-calls' : 'stop');
         return;
       }
     } catch (error) {
@@ -628,8 +692,10 @@ export class LlamaCppLLM implements LLM {
   }
 
   /** Tokens LlamaChat will put in the context for `history` (ending with an open model turn). */
-  private promptTokens(chat: LlamaChat, history: ChatHistoryItem[]): Token[] {
-    const { contextText } = chat.chatWrapper.generateContextState({ chatHistory: history });
+  private promptTokens(chat: LlamaChat, history: ChatHistoryItem[], functions?: ChatModelFunctions): Token[] {
+    const { contextText } = chat.chatWrapper.generateContextState({
+      chatHistory: history, ...(functions ? { availableFunctions: functions } : {}),
+    });
     return contextText.tokenize(this.model.tokenizer);
   }
 
@@ -661,23 +727,148 @@ function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
   return index;
 }
 
-/** Our messages as node-llama-cpp chat history, ending with an open model response to generate. */
+/**
+ * Our messages as node-llama-cpp chat history, ending with an open model response to generate.
+ * An assistant message's `toolCalls` become function calls of its model turn; the `tool`
+ * messages after it fill in their results (node-llama-cpp keeps a call and its result together).
+ * A tool message that answers no known call becomes a user message naming the call.
+ */
 function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
+  const pendingCalls = new Map<string, ChatModelFunctionCall>();
+  const history: ChatHistoryItem[] = [];
+  for (const message of messages) {
     switch (message.role) {
       case 'system':
-        return { type: 'system', text: message.content };
+        history.push({ type: 'system', text: message.content });
+        break;
       case 'user':
-        return { type: 'user', text: message.content };
-      case 'assistant':
-        return { type: 'model', response: [message.content] };
-      case 'tool':
-        return { type: 'user', text: message.content };
+        history.push({ type: 'user', text: message.content });
+        break;
+      case 'assistant': {
+        const response: Extract<ChatHistoryItem, { type: 'model' }>['response'] = message.content ? [message.content] : [];
+        for (const call of message.toolCalls ?? []) {
+          const item: ChatModelFunctionCall = { type: 'functionCall', name: call.name, params: parseJsonOr(call.arguments), result: null };
+          pendingCalls.set(call.id, item);
+          response.push(item);
+        }
+        if (response.length === 0) response.push('');
+        history.push({ type: 'model', response });
+        break;
+      }
+      case 'tool': {
+        const call = message.toolCallId === undefined ? undefined : pendingCalls.get(message.toolCallId);
+        if (call) {
+          call.result = parseJsonOr(message.content);
+          pendingCalls.delete(message.toolCallId!);
+        } else {
+          history.push({ type: 'user', text: `Result of ${message.name ?? 'a function call'}${message.toolCallId ? ` (${message.toolCallId})` : ''}: ${message.content}` });
+        }
+        break;
+      }
     }
-  });
+  }
   // A last assistant message is continued (prefill); otherwise a new response is opened.
   if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
   return history;
+}
+
+/** `text` parsed as JSON, or `text` itself when it is not JSON. */
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A new call id in OpenAI's style (`call_` and 24 letters or digits). */
+function newToolCallId(): string {
+  return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+}
+
+/** The parameters schema as node-llama-cpp takes it: `$schema` and similar annotations dropped. */
+function functionParams(tool: ToolDefinition): Record<string, unknown> {
+  const { $schema: _schema, $id: _id, title: _title, ...params } = tool.parameters ?? { type: 'object', properties: {} };
+  return params;
+}
+
+/** Our tools as node-llama-cpp's function definitions (documented by the chat template, parameters grammar-constrained). */
+function toChatModelFunctions(tools: ToolDefinition[]): ChatModelFunctions {
+  const functions: Record<string, { description?: string; params?: GbnfJsonSchema }> = {};
+  for (const tool of tools) {
+    functions[tool.name] = {
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      params: functionParams(tool) as GbnfJsonSchema,
+    };
+  }
+  return functions;
+}
+
+/** The tools a forced choice allows: the named one, or all for `required`. */
+function forcedTools(tools: ToolDefinition[], choice: ChatRequest['toolChoice']): ToolDefinition[] {
+  if (typeof choice !== 'object') return tools;
+  const named = tools.filter((tool) => tool.name === choice.name);
+  if (named.length === 0) {
+    throw new EngineError(ENGINE, `tool_choice names the function "${choice.name}", which is not among the tools`, { code: 'invalid_tool_choice' });
+  }
+  return named;
+}
+
+/** JSON schema of a forced call: `{"name": <one of the tools>, "arguments": <its parameters>}`. */
+function forcedToolSchema(tools: ToolDefinition[], choice: ChatRequest['toolChoice']): Record<string, unknown> {
+  const variants = forcedTools(tools, choice).map((tool) => ({
+    type: 'object',
+    properties: { name: { const: tool.name }, arguments: functionParams(tool) },
+    required: ['name', 'arguments'],
+    additionalProperties: false,
+  }));
+  return variants.length === 1 ? variants[0]! : { oneOf: variants };
+}
+
+/** The messages plus a system instruction to answer with one call of the allowed tools, as JSON. */
+function withForcedToolInstructions(messages: ChatMessage[], tools: ToolDefinition[], choice: ChatRequest['toolChoice']): ChatMessage[] {
+  const allowed = forcedTools(tools, choice).map((tool) => ({
+    name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), parameters: functionParams(tool),
+  }));
+  const instruction = `Call ${allowed.length === 1 ? `the function ${allowed[0]!.name}` : 'one of these functions'} now. ` +
+    `Answer with only a JSON object {"name": <function name>, "arguments": <object of its parameters>}.\n` +
+    `Functions: ${JSON.stringify(allowed)}`;
+  const firstOther = messages.findIndex((message) => message.role !== 'system');
+  const at = firstOther === -1 ? messages.length : firstOther;
+  return [...messages.slice(0, at), { role: 'system', content: instruction }, ...messages.slice(at)];
+}
+
+/** The call a forced choice produced, or none when the output was cut short (not valid JSON). */
+function forcedToolCall(text: string, truncated: boolean): ToolCall[] {
+  if (truncated) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new EngineError(ENGINE, `The forced function call is not valid JSON: ${errorMessage(error)}`, { cause: error });
+  }
+  const { name, arguments: args } = value as { name: string; arguments: unknown };
+  return [{ id: newToolCallId(), name, arguments: JSON.stringify(args ?? {}) }];
+}
+
+/**
+ * node-llama-cpp's parsed calls as ours, with the ids and argument text already streamed for them
+ * (the streamed text when it is valid JSON, else the parsed parameters serialized).
+ */
+function completedToolCalls(
+  calls: readonly { functionName: string; params: unknown }[],
+  streamed: Map<number, ToolCall>,
+): ToolCall[] {
+  return calls.map((call, index) => {
+    const seen = streamed.get(index);
+    const text = seen?.arguments.trim() ? seen.arguments : undefined;
+    const parsedText = text !== undefined && parseJsonOr(text) !== text;
+    return {
+      id: seen?.id ?? newToolCallId(),
+      name: call.functionName,
+      arguments: parsedText ? text! : JSON.stringify(call.params ?? {}),
+    };
+  });
 }
 
 /**
@@ -714,27 +905,38 @@ type GenerationOutcome = { result: Awaited<ReturnType<LlamaChat['generateRespons
 
 /** Text chunks from node-llama-cpp's callbacks, pulled by the stream's loop. */
 class DeltaQueue {
-  private readonly texts: string[] = [];
+  /** Text chunks and tool-call parts, in the order node-llama-cpp produced them. */
+  private readonly items: (string | LLMStreamPart)[] = [];
   private wake: (() => void) | undefined;
   outcome: GenerationOutcome | undefined;
 
   push(text: string): void {
     if (text.length === 0) return;
-    this.texts.push(text);
+    this.items.push(text);
+    this.notify();
+  }
+  pushPart(part: LLMStreamPart): void {
+    this.items.push(part);
     this.notify();
   }
   settle(outcome: GenerationOutcome): void {
     this.outcome = outcome;
     this.notify();
   }
-  /** Everything queued so far as one string, or undefined when empty. */
-  take(): string | undefined {
-    if (this.texts.length === 0) return undefined;
-    return this.texts.splice(0).join('');
+  /** The next tool-call part, when it comes before any queued text. */
+  takePart(): LLMStreamPart | undefined {
+    return typeof this.items[0] === 'object' ? (this.items.shift() as LLMStreamPart) : undefined;
   }
-  /** Resolves when there is text, an outcome, or `signal` aborted. */
+  /** The text queued before the next part as one string, or undefined when none. */
+  take(): string | undefined {
+    let end = 0;
+    while (end < this.items.length && typeof this.items[end] === 'string') end++;
+    if (end === 0) return undefined;
+    return this.items.splice(0, end).join('');
+  }
+  /** Resolves when there is text or a part, an outcome, or `signal` aborted. */
   wait(signal: AbortSignal): Promise<void> {
-    if (this.texts.length > 0 || this.outcome || signal.aborted) return Promise.resolve();
+    if (this.items.length > 0 || this.outcome || signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = (): void => {
         signal.removeEventListener('abort', done);

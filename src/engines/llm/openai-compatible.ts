@@ -8,15 +8,23 @@
  * HTTP 408/409/429/5xx (the AI SDK's rule). A stream cut mid-reply throws after the deltas
  * already yielded, so the caller keeps the partial text.
  *
+ * Warm-up (`prepare`): the server gets the session's system prompt with `max_tokens: 1`, so that
+ * its prompt cache (llama-server's `cache_prompt`, LM Studio's and Ollama's KV cache reuse) holds
+ * it before the first turn: the learner's first reply then waits only for the new tokens. Servers
+ * billing per token should not get these extra requests: `warmup: 'auto'` (the default) sends
+ * them only to loopback and private-network addresses.
+ *
  * @example
  * const llm = new OpenAICompatibleLLM({ baseURL: 'http://localhost:1234/v1', model: 'qwen2.5-7b-instruct' });
  * for await (const part of llm.stream({ messages }, { signal })) { ... }
  */
+import { randomUUID } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CallOptions } from '../../core/call-options.js';
 import { EngineError, errorMessage } from '../../core/errors.js';
-import type { ChatMessage, ChatRequest, LLM, LLMStreamPart, Usage } from '../../core/llm.js';
+import type { ChatMessage, ChatRequest, LLM, LLMStreamPart, ToolCall, Usage } from '../../core/llm.js';
 import { type OpenAIClientOptions, createOpenAIClient, toEngineError } from '../openai-client-errors.js';
 
 const ENGINE = 'openai-compatible';
@@ -47,6 +55,88 @@ export interface OpenAICompatibleLLMOptions extends OpenAIClientOptions {
   maxRetries?: number;
   /** Ask for token usage in the last chunk (`stream_options.include_usage`). Default true. */
   includeUsage?: boolean;
+  /**
+   * System-prompt warm-up in `prepare`: `on`, `off`, or `auto` (default): on for servers at
+   * loopback or private-network addresses (see {@link isLocalServer}), off for others.
+   */
+  warmup?: LLMWarmup;
+}
+
+/** When `prepare` warms the server's prompt cache up. */
+export type LLMWarmup = 'auto' | 'on' | 'off';
+
+/**
+ * Loopback, private and link-local networks (RFC 1918, RFC 6598 shared space, RFC 4193 unique
+ * local, RFC 4291 link-local): servers there are the learner's own.
+ */
+const PRIVATE_NETWORKS = (() => {
+  const list = new BlockList();
+  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addSubnet('10.0.0.0', 8, 'ipv4');
+  list.addSubnet('172.16.0.0', 12, 'ipv4');
+  list.addSubnet('192.168.0.0', 16, 'ipv4');
+  list.addSubnet('100.64.0.0', 10, 'ipv4');
+  list.addSubnet('169.254.0.0', 16, 'ipv4');
+  list.addAddress('::1', 'ipv6');
+  list.addSubnet('fc00::', 7, 'ipv6');
+  list.addSubnet('fe80::', 10, 'ipv6');
+  return list;
+})();
+
+/**
+ * True when `baseURL` names a server on this machine or the local network: `localhost` (and
+ * `*.localhost`), `*.local` (mDNS), a one-label name (a container or LAN host), or an IP address
+ * in a loopback/private range. Names are not resolved.
+ */
+export function isLocalServer(baseURL: string): boolean {
+  let host: string;
+  try {
+    host = new URL(baseURL).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const family = isIP(host);
+  if (family !== 0) {
+    const mapped = host.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
+    if (mapped) return PRIVATE_NETWORKS.check(mapped[1]!, 'ipv4');
+    return PRIVATE_NETWORKS.check(host, family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || !host.includes('.');
+}
+
+/**
+ * Puts streamed `tool_calls` deltas back together. OpenAI sends, per call, a first delta with its
+ * `index`, `id` and `function.name`, then deltas with the same `index` carrying pieces of
+ * `function.arguments` (https://platform.openai.com/docs/api-reference/chat-streaming). Servers
+ * that send a whole call in one delta, or repeat the id, are handled the same way.
+ */
+class ToolCallAssembler {
+  private readonly calls = new Map<number, ToolCall>();
+
+  /** The stream parts for one delta: `tool-call-start` when a call begins, `tool-call-delta` for argument text. */
+  *push(delta: OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.ToolCall): Generator<LLMStreamPart> {
+    let call = this.calls.get(delta.index);
+    if (!call) {
+      call = { id: delta.id || `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`, name: delta.function?.name ?? '', arguments: '' };
+      this.calls.set(delta.index, call);
+      yield { type: 'tool-call-start', id: call.id, name: call.name };
+    } else if (!call.name && delta.function?.name) {
+      call.name = delta.function.name;
+    }
+    const piece = delta.function?.arguments;
+    if (piece) {
+      call.arguments += piece;
+      yield { type: 'tool-call-delta', id: call.id, argumentsDelta: piece };
+    }
+  }
+
+  /** The complete calls, in index order (arguments `{}` when the server sent none). */
+  finish(): ToolCall[] {
+    return [...this.calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, call]) => ({ ...call, arguments: call.arguments.trim() === '' ? '{}' : call.arguments }));
+  }
 }
 
 /** One of our messages as an OpenAI chat message (tool calls and tool results included). */
@@ -79,6 +169,10 @@ export class OpenAICompatibleLLM implements LLM {
   private readonly client: OpenAI;
   private readonly includeUsage: boolean;
   private readonly idleTimeoutMs: number;
+  /** Whether `prepare` sends the warm-up request (the `warmup` option resolved). */
+  readonly warmsUp: boolean;
+  /** The system prompt of the last warm-up that was sent or is under way. */
+  private warmedPrompt: string | undefined;
 
   constructor(options: OpenAICompatibleLLMOptions) {
     this.modelId = options.model;
@@ -87,10 +181,40 @@ export class OpenAICompatibleLLM implements LLM {
     this.includeUsage = options.includeUsage ?? true;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.client = createOpenAIClient(this.baseURL, options, 120_000);
+    const warmup = options.warmup ?? 'auto';
+    this.warmsUp = warmup === 'on' || (warmup === 'auto' && isLocalServer(this.baseURL));
   }
 
   /**
-   * Streams a reply: `text-delta` parts as chunks arrive, then one `finish`. On abort it
+   * Warm-up: asks the server for one token after `systemPrompt` (non-streamed, `max_tokens: 1`),
+   * so that its prompt cache holds the prompt when the first turn comes. Skipped when warm-up is
+   * off, and when the same prompt was the last one sent (the cache still has it unless another
+   * conversation evicted it). Best effort: a failure is thrown for the caller to log, nothing is
+   * retried. `conversationId` is not used: the server's cache is keyed by the prompt itself.
+   * @throws EngineError when the request fails (an abort resolves quietly)
+   */
+  async prepare(_conversationId: string, systemPrompt: string, options: CallOptions): Promise<void> {
+    if (!this.warmsUp || systemPrompt.trim() === '' || options.signal.aborted) return;
+    if (this.warmedPrompt === systemPrompt) return;
+    this.warmedPrompt = systemPrompt;
+    try {
+      await this.client.chat.completions.create(
+        { model: this.modelId, messages: [{ role: 'system', content: systemPrompt }], max_tokens: 1, stream: false },
+        { signal: options.signal },
+      );
+    } catch (error) {
+      this.warmedPrompt = undefined;
+      if (options.signal.aborted) return;
+      throw this.toEngineError(error);
+    }
+  }
+
+  /**
+   * Streams a reply: `text-delta` parts as chunks arrive, then one `finish`. With `tools`, they
+   * (and `toolChoice`, `parallelToolCalls`) go to the server as OpenAI's `tools` /
+   * `tool_choice` / `parallel_tool_calls`; streamed `tool_calls` deltas come back as
+   * `tool-call-start` / `tool-call-delta` parts, then one `tool-call` per call and a `finish`
+   * with reason `tool-calls`. Servers without function calling answer as they do (often 400). On abort it
    * finishes with reason `abort` (the HTTP request is cancelled).
    * @throws EngineError when the request fails, the server answers with an error, or the
    *   stream breaks off before the reply finished (after the deltas already yielded)
@@ -109,6 +233,27 @@ export class OpenAICompatibleLLM implements LLM {
       ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.stop?.length ? { stop: request.stop } : {}),
+      ...(request.tools?.length
+        ? {
+            tools: request.tools.map((tool) => ({
+              type: 'function' as const,
+              function: {
+                name: tool.name,
+                ...(tool.description !== undefined ? { description: tool.description } : {}),
+                parameters: tool.parameters ?? { type: 'object', properties: {} },
+                ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+              },
+            })),
+            ...(request.toolChoice !== undefined
+              ? {
+                  tool_choice: typeof request.toolChoice === 'string'
+                    ? request.toolChoice
+                    : { type: 'function' as const, function: { name: request.toolChoice.name } },
+                }
+              : {}),
+            ...(request.parallelToolCalls !== undefined ? { parallel_tool_calls: request.parallelToolCalls } : {}),
+          }
+        : {}),
       ...(request.jsonSchema
         ? {
             response_format: {
@@ -134,6 +279,7 @@ export class OpenAICompatibleLLM implements LLM {
 
     let finishReason: string | undefined;
     let usage: Usage | undefined;
+    const toolCalls = new ToolCallAssembler();
     try {
       armIdleTimer();
       let chunks: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
@@ -166,6 +312,7 @@ export class OpenAICompatibleLLM implements LLM {
           const timings = (chunk as { timings?: { prompt_n?: number; cache_n?: number } }).timings;
           if (usage && typeof timings?.cache_n === 'number') usage.cachedPromptTokens = timings.cache_n;
           if (text) yield { type: 'text-delta', text };
+          for (const delta of choice?.delta?.tool_calls ?? []) yield* toolCalls.push(delta);
           armIdleTimer();
         }
       } catch (error) {
@@ -189,7 +336,10 @@ export class OpenAICompatibleLLM implements LLM {
         retryable: true, code: 'stream_interrupted',
       });
     }
-    yield { type: 'finish', reason: finishReason === 'length' ? 'length' : 'stop', ...(usage ? { usage } : {}) };
+    const calls = toolCalls.finish();
+    for (const call of calls) yield { type: 'tool-call', ...call };
+    const reason = finishReason === 'length' ? 'length' : calls.length > 0 || finishReason === 'tool_calls' ? 'tool-calls' : 'stop';
+    yield { type: 'finish', reason, ...(usage ? { usage } : {}) };
   }
 
   /**
