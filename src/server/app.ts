@@ -177,7 +177,11 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     },
   );
 
-  registerConfigRoute(app, () => publicConfig({ version: options.version ?? '0.0.0', engines: options.engines.status(), config: options.config, voice: options.voice, speed: options.speed }));
+  registerConfigRoute(app, () => {
+    const address = app.server.address();
+    const listening = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : null;
+    return publicConfig({ version: options.version ?? '0.0.0', engines: options.engines.status(), config: options.config, voice: options.voice, speed: options.speed, listening });
+  });
   if (options.tutor) registerApiRoutes(app, options.tutor);
 
   const webRoot = options.webRoot;

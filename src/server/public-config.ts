@@ -17,6 +17,8 @@ const URL_KEYS = ['llmBaseUrl', 'ttsBaseUrl', 'sttBaseUrl'] as const satisfies r
 
 export interface PublicConfig {
   version: string;
+  /** Where the server listens now, e.g. "127.0.0.1:8000" (null before it listens). */
+  listening: string | null;
   /** Node.js version and platform of the server, e.g. "v20.19.0 linux x64". */
   runtime: string;
   engines: EngineStatus[];
@@ -54,10 +56,11 @@ export function redactConfig(config: Config): Record<string, unknown> {
   return settings;
 }
 
-export function publicConfig(options: { version: string; engines: EngineStatus[]; config?: Config; voice?: string; speed?: number }): PublicConfig {
+export function publicConfig(options: { version: string; engines: EngineStatus[]; config?: Config; voice?: string; speed?: number; listening?: string | null }): PublicConfig {
   const { config } = options;
   return {
     version: options.version,
+    listening: options.listening ?? null,
     runtime: `${process.version} ${process.platform} ${process.arch}`,
     engines: options.engines,
     voice: options.voice ?? config?.voice ?? null,

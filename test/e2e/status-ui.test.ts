@@ -277,8 +277,18 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
       await until(async () => (await items(first)) === before + 2, 2000, "the second tab's conversation in the first tab's list");
       expect(Date.now() - sentAt).toBeLessThan(2000);
       await first.bringToFront();
-      const titles = await first.locator('.conversations .conversation__title').allTextContents();
-      expect(new Set(titles).size).toBe(titles.length);
+      // The two titles begin alike: each shows a visible tag that tells them apart.
+      const rows = first.locator('.conversations .conversation', { hasText: 'Hello there! I would like' });
+      expect(await rows.count()).toBe(2);
+      const tags = await rows.locator('.conversation__title-tag').allTextContents();
+      expect(tags).toHaveLength(2);
+      expect(tags[0]).not.toBe(tags[1]);
+      const sidebar = (await first.locator('.sidebar').boundingBox())!;
+      for (const tag of await rows.locator('.conversation__title-tag').all()) {
+        const box = (await tag.boundingBox())!;
+        expect(box.width).toBeGreaterThan(10);
+        expect(box.x + box.width).toBeLessThanOrEqual(sidebar.x + sidebar.width);
+      }
     } finally {
       await context.close();
     }

@@ -83,7 +83,7 @@ export function ConfigDialog({ page, onClose, onCopied }: ConfigDialogProps) {
         ['Data directory', setting(config, 'dataDir')],
         ['Models directory', setting(config, 'modelsDir')],
         ['Downloads', setting(config, 'download') === 'false' ? 'off' : config.settings ? 'on' : null],
-        ['Address', config.settings ? `${setting(config, 'host')}:${setting(config, 'port')}${setting(config, 'tls') === 'true' ? ' (HTTPS)' : ''}` : null],
+        ['Address', config.listening ? `${config.listening}${setting(config, 'tls') === 'true' ? ' (HTTPS)' : ''}` : null],
       ]
     : [];
   const pageRows: [string, string][] = [

@@ -34,13 +34,20 @@ export function conversationTitle(conversation: Pick<ConversationSummary, 'title
 /** Characters of a title that the list shows before cutting it (two titles alike this far look the same). */
 const TITLE_KEY_CHARS = 36;
 
+/** "14:05" for today, "6 Dec" before. */
+function startedWhen(ms: number, now: number): string {
+  const date = new Date(ms);
+  if (date.toDateString() === new Date(now).toDateString()) return date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+}
+
 /**
  * A tag for each conversation whose title looks like another's in `items` (conversations that
- * begin with the same words): when it started ("6 Dec, 14:05"), and "#2", "#3" in order of start
- * when even that is shared. Conversations with a title of their own get none.
+ * begin with the same words): when it started ("14:05" today, "6 Dec" before), and "#1", "#2" in
+ * order of start when even that is shared. Conversations with a title of their own get none.
  * @returns tags by conversation id
  */
-export function titleTags(items: readonly Pick<ConversationSummary, 'id' | 'title' | 'preview' | 'createdAt'>[]): Map<string, string> {
+export function titleTags(items: readonly Pick<ConversationSummary, 'id' | 'title' | 'preview' | 'createdAt'>[], now = Date.now()): Map<string, string> {
   const groups = new Map<string, typeof items[number][]>();
   for (const item of items) {
     const key = conversationTitle(item).slice(0, TITLE_KEY_CHARS).toLowerCase();
@@ -50,7 +57,7 @@ export function titleTags(items: readonly Pick<ConversationSummary, 'id' | 'titl
   for (const group of groups.values()) {
     if (group.length < 2) continue;
     const ordered = [...group].sort((a, b) => a.createdAt - b.createdAt);
-    const whens = ordered.map((item) => new Date(item.createdAt).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }));
+    const whens = ordered.map((item) => startedWhen(item.createdAt, now));
     ordered.forEach((item, index) => {
       const when = whens[index]!;
       const shared = whens.filter((other) => other === when).length > 1;

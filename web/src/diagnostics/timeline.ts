@@ -77,7 +77,8 @@ export class TimelineRecorder {
     switch (event.type) {
       case 'conversation.item.input_audio_transcription.completed':
       case 'conversation.item.input_audio_transcription.failed': {
-        const turn = this.latest((candidate) => candidate.kind === 'spoken' && candidate.responseId === null && candidate.stages.transcript === undefined);
+        // The oldest spoken turn still waiting for its transcript (its response may have started).
+        const turn = this.turns.find((candidate) => candidate.kind === 'spoken' && candidate.stages.transcript === undefined && candidate.outcome === null);
         if (turn) this.patch(turn, { stages: { ...turn.stages, transcript: now } });
         break;
       }

@@ -110,7 +110,7 @@ export function statusItems(engines: readonly EngineStatus[], notices: readonly 
 
   const stt = engines.find((engine) => engine.kind === 'stt');
   if (stt) {
-    if (stt.state === 'idle') items.push(item('stt', 'info', 'Speech recognition loads when you first speak', stt.message, { quiet: true }));
+    if (stt.state === 'idle') items.push(item('stt', 'info', 'Speech recognition loads when you first speak', `${providerName(stt.provider)} · ${stt.modelId}`, { quiet: true }));
     else if (stt.state === 'downloading') {
       const progress = engineProgress(stt, downloads);
       items.push({ ...item('stt', 'progress', `Downloading speech recognition${percentText(progress)}`, stt.modelId), progress, fingerprint: `stt|progress|${stt.modelId}` });

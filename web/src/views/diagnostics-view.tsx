@@ -28,6 +28,9 @@ export default function DiagnosticsView({ connection, volume }: DiagnosticsViewP
             <h2 className="page__title">Diagnostics</h2>
             <p className="page__lead">Check your microphone, speakers and connection, and see where the time of each reply goes.</p>
           </div>
+          <a className="button button--secondary button--small" href="#chat">
+            Back to the chat
+          </a>
         </header>
         <div className="diagnostics__tests">
           <MicrophoneTest />
@@ -346,6 +349,7 @@ export function TimelinePicture({ turn }: { turn: TurnTimeline }) {
         ) : null}
       </figcaption>
       <div className="diag-timeline__track" aria-hidden="true">
+        <div className="diag-timeline__axis">
         {ordered.slice(1).map((stage, index) => {
           const previous = ordered[index]!;
           return (
@@ -359,6 +363,7 @@ export function TimelinePicture({ turn }: { turn: TurnTimeline }) {
         {seen.map((stage) => (
           <span key={stage.id} className={`diag-timeline__mark diag-dot diag-dot--${stage.index}`} style={{ left: position(stage.at) }} title={`${stage.label}: +${formatMs(stage.at - origin)}`} />
         ))}
+        </div>
       </div>
       <ol className="diag-timeline__stages">
         {STAGES.map((stage, index) => {
