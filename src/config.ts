@@ -28,6 +28,10 @@ export const configSchema = z.object({
   llmBaseUrl: z.string().url().optional().describe('base URL of an OpenAI-compatible server, e.g. http://localhost:1234/v1'),
   llmModel: z.string().optional().describe('model name on the OpenAI-compatible server'),
   llmApiKey: z.string().optional().describe('API key for the OpenAI-compatible server, if it needs one'),
+  llmWarmup: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe('send the OpenAI-compatible server each session\'s system prompt ahead of the first turn (max_tokens 1) so its prompt cache holds it: auto = only for loopback and private-network servers (per-token billing elsewhere)'),
   threads: z.coerce.number().int().min(1).max(256).optional().describe('CPU threads for llama-cpp (default: physical cores)'),
   contextSize: z.coerce.number().int().min(512).max(131072).default(4096).describe('llama-cpp context size in tokens'),
   tts: z.enum(['kokoro', 'espeak', 'supertonic', 'openai-compatible']).optional().describe('TTS engine: kokoro (default), espeak, supertonic, or openai-compatible (when ttsBaseUrl is set); eSpeak NG is the fallback'),
@@ -49,10 +53,13 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-export type ConfigKey = keyof Config;
+/** Keys set only by environment variable or config file: they have no command-line flag (yet). */
+export type FileOnlyConfigKey = 'llmWarmup';
+/** Keys that also have a command-line flag (src/cli/main.ts lists one for each). */
+export type ConfigKey = Exclude<keyof Config, FileOnlyConfigKey>;
 
 /** Environment variable for each key. `HOST` and `PORT` are the usual names; the rest are prefixed. */
-export const ENV_KEYS: Record<ConfigKey, string> = {
+export const ENV_KEYS: Record<keyof Config, string> = {
   host: 'HOST',
   port: 'PORT',
   allowedHosts: 'LOCALCHAT_ALLOWED_HOSTS',
@@ -68,6 +75,7 @@ export const ENV_KEYS: Record<ConfigKey, string> = {
   llmBaseUrl: 'LOCALCHAT_LLM_BASE_URL',
   llmModel: 'LOCALCHAT_LLM_SERVER_MODEL',
   llmApiKey: 'LOCALCHAT_LLM_API_KEY',
+  llmWarmup: 'LOCALCHAT_LLM_WARMUP',
   threads: 'LOCALCHAT_THREADS',
   contextSize: 'LOCALCHAT_CONTEXT_SIZE',
   tts: 'LOCALCHAT_TTS',
@@ -104,7 +112,7 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
-  const sources: Partial<Record<ConfigKey, string>> = {};
+  const sources: Partial<Record<keyof Config, string>> = {};
   const merged: Record<string, unknown> = {};
 
   const file = options.configFile ?? resolve(CONFIG_FILE);
@@ -119,10 +127,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     for (const [key, value] of Object.entries(json)) {
       if (!(key in configSchema.shape)) throw new ConfigError(key, `Unknown key "${key}" in ${file}; allowed: ${Object.keys(configSchema.shape).join(', ')}.`);
       merged[key] = value;
-      sources[key as ConfigKey] = file;
+      sources[key as keyof Config] = file;
     }
   }
-  for (const [key, name] of Object.entries(ENV_KEYS) as [ConfigKey, string][]) {
+  for (const [key, name] of Object.entries(ENV_KEYS) as [keyof Config, string][]) {
     const value = env[name];
     if (value !== undefined && value !== '') {
       merged[key] = value;
@@ -139,7 +147,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0] ?? 'config') as ConfigKey;
+    const key = String(issue.path[0] ?? 'config') as keyof Config;
     const description = configSchema.shape[key]?.description;
     const source = sources[key] ? ` (from ${sources[key]})` : '';
     throw new ConfigError(key, `Invalid config "${key}"${source}: ${issue.message}${description ? ` — expected ${description}` : ''}.`);

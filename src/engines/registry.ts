@@ -105,7 +105,7 @@ export async function createTts(config: Config, models: ModelManager, signal: Ab
 
 /** Lists the models of the configured OpenAI-compatible server (for `doctor`). @throws EngineError */
 export async function probeRemoteLlm(config: Config, signal: AbortSignal): Promise<string[]> {
-  const llm = new OpenAICompatibleLLM({ baseURL: config.llmBaseUrl!, model: config.llmModel ?? 'default', apiKey: config.llmApiKey });
+  const llm = new OpenAICompatibleLLM({ baseURL: config.llmBaseUrl!, model: config.llmModel ?? 'default', apiKey: config.llmApiKey, warmup: config.llmWarmup });
   return llm.listModels({ signal });
 }
 
@@ -310,7 +310,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
       }
       this.logger.warn({ err: error }, 'could not list the models of the LLM server');
     }
-    this.llmEngine = new OpenAICompatibleLLM({ baseURL, model, apiKey: this.config.llmApiKey, contextSize: this.config.contextSize });
+    this.llmEngine = new OpenAICompatibleLLM({ baseURL, model, apiKey: this.config.llmApiKey, contextSize: this.config.contextSize, warmup: this.config.llmWarmup });
     this.setLlmStatus({ state: 'ready', modelId: model, message: undefined });
   }
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/core/errors.js';
 import type { LLMStreamPart } from '../../src/core/llm.js';
-import { OpenAICompatibleLLM } from '../../src/engines/llm/openai-compatible.js';
+import { OpenAICompatibleLLM, isLocalServer } from '../../src/engines/llm/openai-compatible.js';
 import { startSseServer } from '../helpers/openai-sse-server.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: Record<string, unknown>) => void;
@@ -314,6 +314,49 @@ describe('OpenAICompatibleLLM function calling', () => {
       ]);
       expect(second.filter((part) => part.type === 'text-delta').map((part) => (part as { text: string }).text).join('')).toBe('It is sunny.');
       expect(second.at(-1)).toMatchObject({ type: 'finish', reason: 'stop' });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('OpenAICompatibleLLM warm-up (prepare)', () => {
+  it('tells local servers from remote ones', () => {
+    for (const url of ['http://localhost:1234/v1', 'http://127.0.0.1:8080/v1', 'http://[::1]:8080/v1', 'http://10.1.2.3/v1', 'http://172.20.0.5/v1', 'http://192.168.1.20:11434/v1', 'http://studio.local:1234/v1', 'http://llama:8080/v1', 'http://[fd12::1]/v1']) {
+      expect(isLocalServer(url), url).toBe(true);
+    }
+    for (const url of ['https://api.openai.com/v1', 'https://openrouter.ai/api/v1', 'http://8.8.8.8/v1', 'http://172.32.0.1/v1', 'http://[2001:db8::1]/v1', 'not a url']) {
+      expect(isLocalServer(url), url).toBe(false);
+    }
+  });
+
+  it('sends the system prompt with max_tokens 1 to a local server, once per prompt', async () => {
+    const server = await startSseServer({ reply: 'unused' });
+    try {
+      const llm = new OpenAICompatibleLLM({ baseURL: server.baseURL, model: 'm' });
+      expect(llm.warmsUp).toBe(true);
+      const signal = new AbortController().signal;
+      await llm.prepare('c1', 'You are a friendly English tutor.', { signal });
+      await llm.prepare('c2', 'You are a friendly English tutor.', { signal });
+      await llm.prepare('c3', 'You are a strict English tutor.', { signal });
+      const warmups = server.requests.filter((request) => request.path.endsWith('/chat/completions')).map((request) => request.body);
+      expect(warmups).toEqual([
+        expect.objectContaining({ model: 'm', max_tokens: 1, stream: false, messages: [{ role: 'system', content: 'You are a friendly English tutor.' }] }),
+        expect.objectContaining({ max_tokens: 1, messages: [{ role: 'system', content: 'You are a strict English tutor.' }] }),
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends nothing when warm-up is off, or on auto for a remote server', async () => {
+    const server = await startSseServer({ reply: 'unused' });
+    try {
+      const off = new OpenAICompatibleLLM({ baseURL: server.baseURL, model: 'm', warmup: 'off' });
+      await off.prepare('c', 'Prompt.', { signal: new AbortController().signal });
+      expect(server.requests).toHaveLength(0);
+      expect(new OpenAICompatibleLLM({ baseURL: 'https://api.example.com/v1', model: 'm' }).warmsUp).toBe(false);
+      expect(new OpenAICompatibleLLM({ baseURL: 'https://api.example.com/v1', model: 'm', warmup: 'on' }).warmsUp).toBe(true);
     } finally {
       await server.close();
     }

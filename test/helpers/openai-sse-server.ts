@@ -1,7 +1,8 @@
 /**
  * A local OpenAI-compatible chat completions server (SSE, `chat.completion.chunk`,
  * `data: [DONE]`) that streams a reply word by word and can cut the socket after N words, like a
- * server that dies mid-reply. Also answers `GET /v1/models`.
+ * server that dies mid-reply. Also answers `GET /v1/models`, and prompt-cache warm-ups
+ * (`max_tokens: 1`, not streamed) with a one-token JSON completion.
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +45,14 @@ export async function startSseServer(options: SseServerOptions): Promise<SseServ
       if (request.url?.endsWith('/models')) {
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'test' }] }));
+        return;
+      }
+      // A prompt-cache warm-up (`max_tokens: 1`, not streamed): answered with one token in a
+      // plain JSON completion, and not counted among the chat requests the options refer to.
+      const request_ = (body ? JSON.parse(body) : {}) as { stream?: boolean; max_tokens?: number };
+      if (request_.stream !== true && request_.max_tokens === 1) {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ id: 'chatcmpl-warm', object: 'chat.completion', created: 0, model, choices: [{ index: 0, message: { role: 'assistant', content: 'O' }, finish_reason: 'length' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
         return;
       }
       chatRequests++;

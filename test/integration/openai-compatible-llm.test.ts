@@ -49,9 +49,32 @@ describe('openai-compatible LLM in a realtime turn', () => {
     expect(done.response.status).toBe('completed');
     expect(client.ofType('response.output_audio_transcript.done')[0]?.transcript).toBe('Hello there! How was your day?');
     expect(client.ofType('response.output_audio.delta').length).toBeGreaterThan(0);
-    const body = llm.requests.find((request) => request.path.endsWith('/chat/completions'))?.body as { model: string; stream: boolean; messages: { role: string }[] };
+    const body = llm.requests.find((request) => request.path.endsWith('/chat/completions') && (request.body as { stream?: boolean }).stream)?.body as { model: string; stream: boolean; messages: { role: string }[] };
     expect(body).toMatchObject({ model: 'qwen-test', stream: true });
     expect(body.messages.map((message) => message.role)).toEqual(['system', 'user']);
+  });
+
+  it('warms the server up with the session\'s system prompt when the session opens, before the first turn', async () => {
+    const llm = await startLlm({ reply: 'Hello there!', model: 'qwen-test' });
+    const { client } = await startApp(llm.baseURL);
+    const isWarmup = (request: SseServer['requests'][number]) => request.path.endsWith('/chat/completions') && (request.body as { max_tokens?: number }).max_tokens === 1;
+    const deadline = Date.now() + 10_000;
+    while (!llm.requests.some(isWarmup) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const chats = llm.requests.filter((request) => request.path.endsWith('/chat/completions'));
+    // Nothing was said yet: the warm-up is the only chat request.
+    expect(chats).toHaveLength(1);
+    const warmup = chats[0]!.body as { stream: boolean; max_tokens: number; messages: { role: string; content: string }[] };
+    expect(warmup).toMatchObject({ model: 'qwen-test', stream: false, max_tokens: 1 });
+    expect(warmup.messages).toHaveLength(1);
+    expect(warmup.messages[0]!.role).toBe('system');
+    expect(warmup.messages[0]!.content.length).toBeGreaterThan(50);
+
+    client.sendText('Hi!');
+    await client.waitFor('response.done');
+    const turn = llm.requests.filter((request) => request.path.endsWith('/chat/completions')).at(-1)!.body as { stream: boolean; messages: { role: string; content: string }[] };
+    expect(turn.stream).toBe(true);
+    // The turn's prompt starts with the very system prompt the server evaluated: its cache holds it.
+    expect(turn.messages[0]).toEqual(warmup.messages[0]);
   });
 
   it('keeps the partial reply and speaks what to check when the server cuts the stream', async () => {

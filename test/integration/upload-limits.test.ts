@@ -32,7 +32,7 @@ async function startServer(options: { maxAudioSeconds?: number } = {}): Promise<
 async function upload(base: string, bytes: Buffer, filename: string): Promise<{ status: number; code?: string; message?: string }> {
   const form = new FormData();
   form.append('model', 'whisper-1');
-  form.append('file', new Blob([bytes]), filename);
+  form.append('file', new Blob([new Uint8Array(bytes)]), filename);
   const response = await fetch(`${base}/v1/audio/transcriptions`, { method: 'POST', body: form });
   const body = (await response.json()) as { error?: { code?: string; message?: string } };
   return { status: response.status, code: body.error?.code, message: body.error?.message };
