@@ -13,7 +13,7 @@ import type { EngineStatus } from '../core/engine-status.js';
 import type { EngineSet } from '../engines/engine-set.js';
 import type { TurnTimeouts } from '../turn/voice-turn.js';
 import { MAX_FRAME_BYTES } from './realtime/client-events.js';
-import { ABUSE_LIMIT, EVENT_BURST, EVENTS_PER_SECOND, MAX_SESSIONS_PER_CLIENT, TokenBucket } from './realtime/rate-limit.js';
+import { MAX_SESSIONS_PER_CLIENT } from './realtime/rate-limit.js';
 import { DEFAULT_KEEPALIVE, type KeepaliveOptions, SocketKeepalive, idleToEvict } from './realtime/keepalive.js';
 import { RealtimeSession } from './realtime/session.js';
 import type { Config } from '../config.js';
@@ -142,28 +142,16 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
       );
       keepalives.set(session, alive);
       request.log.info({ session: session.id }, 'realtime session opened');
-      const bucket = new TokenBucket(EVENT_BURST, EVENTS_PER_SECOND);
-      let refused = 0;
-      let lastWarning = -Infinity;
       socket.on('message', (data, isBinary) => {
-        if (!bucket.take()) {
-          refused++;
-          if (refused >= ABUSE_LIMIT) {
-            request.log.warn({ session: session.id }, 'closing a realtime session that keeps flooding');
-            socket.close(1008, 'Too many events');
-            return;
-          }
-          if (performance.now() - lastWarning > 1000) {
-            lastWarning = performance.now();
-            session.rejectFrame('rate_limit_exceeded', `Too many events: at most ${EVENTS_PER_SECOND} a second. Events were dropped.`);
-          }
-          return;
+        // Limits (frames, audio by duration, events) are the session's: see realtime/rate-limit.ts.
+        if (session.admitFrame()) {
+          if (isBinary) session.rejectFrame('invalid_event', 'Binary frames are not supported: send events as JSON text.');
+          else session.handleFrame(data.toString());
         }
-        if (isBinary) {
-          session.rejectFrame('invalid_event', 'Binary frames are not supported: send events as JSON text.');
-          return;
+        if (session.flooding && socket.readyState === socket.OPEN) {
+          request.log.warn({ session: session.id }, 'closing a realtime session that keeps flooding');
+          socket.close(1008, 'Too many events');
         }
-        session.handleFrame(data.toString());
       });
       socket.on('close', () => {
         session.close();

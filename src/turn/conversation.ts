@@ -9,11 +9,12 @@
  * rare trims, instead of on every turn once the window is full (docs/decisions/002-long-lessons.md).
  */
 import { randomUUID } from 'node:crypto';
-import { type ChatMessage, estimateTokens } from '../core/llm.js';
+import { type ChatMessage, type ToolCall, estimateTokens } from '../core/llm.js';
 
 export interface ConversationTurn {
   id: string;
-  role: 'user' | 'assistant';
+  /** `tool`: a function's result (a realtime `function_call_output` item). */
+  role: 'user' | 'assistant' | 'tool';
   /** What was said (for a cut reply: what the learner heard, or what was produced by then). */
   text: string;
   /** True when the reply was cancelled before it finished: `text` is what was produced by then. */
@@ -24,6 +25,12 @@ export interface ConversationTurn {
    * and their KV cache is reused. Cleared when the reply is cut to what was heard.
    */
   llmText?: string;
+  /** `assistant` only: a function call the model made (a realtime `function_call` item; `text` is empty). */
+  toolCalls?: ToolCall[];
+  /** `tool` only: the {@link ToolCall.id} this result answers. */
+  toolCallId?: string;
+  /** `tool` only: the called function's name, when known. */
+  name?: string;
 }
 
 /** Options of {@link Conversation.messages}. */
@@ -52,10 +59,21 @@ export class Conversation {
 
   constructor(public systemPrompt: string) {}
 
-  add(turn: Omit<ConversationTurn, 'id'> & { id?: string }): ConversationTurn {
+  /**
+   * Appends a turn, or inserts it before the turn `before` (a reply's text goes before the function
+   * calls the same response made, as the model produced it).
+   */
+  add(turn: Omit<ConversationTurn, 'id'> & { id?: string }, before?: string): ConversationTurn {
     const full = { ...turn, id: turn.id ?? `item_${randomUUID().replaceAll('-', '').slice(0, 20)}` };
-    this.turns.push(full);
+    const index = before === undefined ? -1 : this.turns.findIndex((existing) => existing.id === before);
+    if (index < 0) this.turns.push(full);
+    else this.turns.splice(index, 0, full);
     return full;
+  }
+
+  /** The turn with this item id, if any. */
+  get(id: string): ConversationTurn | undefined {
+    return this.turns.find((turn) => turn.id === id);
   }
 
   /** Whether a turn with this item id exists. */
@@ -94,7 +112,7 @@ export class Conversation {
     const { reserveTokens = 512, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
     const budget = contextTokens - reserveTokens - countTokens(this.systemPrompt) - MESSAGE_OVERHEAD_TOKENS;
     const cost = (turn: ConversationTurn): number => {
-      const text = this.contentOf(turn);
+      const text = this.costedText(turn);
       const cached = this.tokenCounts.get(turn.id);
       if (cached?.text === text) return cached.tokens;
       const tokens = countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
@@ -103,7 +121,7 @@ export class Conversation {
     };
 
     let start = this.windowStartId === undefined ? 0 : Math.max(0, this.turns.findIndex((turn) => turn.id === this.windowStartId));
-    const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.contentOf(turn).trim() ? cost(turn) : 0), 0);
+    const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.costedText(turn).trim() ? cost(turn) : 0), 0);
     if (total(start) > budget) {
       // Drop the oldest turns until the rest fills at most KEEP_AFTER_TRIM of the budget (the
       // newest turn always stays), then start at a user turn.
@@ -111,10 +129,11 @@ export class Conversation {
       let remaining = total(start);
       while (start < this.turns.length - 1 && remaining > target) {
         const turn = this.turns[start]!;
-        if (this.contentOf(turn).trim()) remaining -= cost(turn);
+        if (this.costedText(turn).trim()) remaining -= cost(turn);
         start++;
       }
-      while (start < this.turns.length - 1 && this.turns[start]!.role === 'assistant') start++;
+      // A window starts at a learner turn (never at a reply, a function call or its result).
+      while (start < this.turns.length - 1 && this.turns[start]!.role !== 'user') start++;
       this.droppedTurns = start;
       this.windowStartId = this.turns[start]?.id;
       for (const turn of this.turns.slice(0, start)) this.tokenCounts.delete(turn.id);
@@ -123,12 +142,48 @@ export class Conversation {
     const kept: ChatMessage[] = [];
     for (const turn of this.turns.slice(start)) {
       const content = this.contentOf(turn);
+      if (turn.role === 'tool') {
+        kept.push({ role: 'tool', content, ...(turn.toolCallId !== undefined ? { toolCallId: turn.toolCallId } : {}), ...(turn.name !== undefined ? { name: turn.name } : {}) });
+        continue;
+      }
+      if (turn.toolCalls?.length) {
+        // One response's text and function calls are one assistant message (OpenAI's chat shape).
+        const previous = kept.at(-1);
+        if (previous?.role === 'assistant') {
+          previous.toolCalls = [...(previous.toolCalls ?? []), ...turn.toolCalls];
+          if (content.trim()) previous.content = previous.content ? `${previous.content} ${content}` : content;
+        } else {
+          kept.push({ role: 'assistant', content, toolCalls: [...turn.toolCalls] });
+        }
+        continue;
+      }
       if (!content.trim()) continue;
+      const previous = kept.at(-1);
+      if (turn.role === 'assistant' && previous?.role === 'assistant' && previous.toolCalls?.length && !previous.content) {
+        previous.content = content;
+        continue;
+      }
       kept.push({ role: turn.role, content });
     }
-    // A reply must not start with an orphan assistant turn right after the system prompt.
-    while (kept[0]?.role === 'assistant' && kept.length > 1) kept.shift();
+    // A function call whose result never came (its response was cut, or the client did not answer)
+    // is left out: chat APIs refuse a call without its result.
+    const answered = new Set(kept.flatMap((message) => (message.role === 'tool' && message.toolCallId !== undefined ? [message.toolCallId] : [])));
+    for (let index = kept.length - 1; index >= 0; index--) {
+      const message = kept[index]!;
+      if (!message.toolCalls) continue;
+      message.toolCalls = message.toolCalls.filter((call) => answered.has(call.id));
+      if (message.toolCalls.length === 0) delete message.toolCalls;
+      if (!message.toolCalls && !message.content.trim()) kept.splice(index, 1);
+    }
+    // A reply must not start with an orphan assistant (or tool) turn right after the system prompt.
+    while (kept[0] && kept[0].role !== 'user' && kept.length > 1) kept.shift();
     return [{ role: 'system', content: this.systemPrompt }, ...kept];
+  }
+
+  /** What a turn costs in the window: its content and its function calls. */
+  private costedText(turn: ConversationTurn): string {
+    const calls = turn.toolCalls?.map((call) => `${call.name}(${call.arguments})`).join(' ') ?? '';
+    return calls ? `${this.contentOf(turn)} ${calls}` : this.contentOf(turn);
   }
 
   /** What the LLM sees of a turn: the reply's exact output when known, else its text. */

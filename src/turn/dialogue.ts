@@ -16,6 +16,7 @@
  * Transport-free: the realtime session adapts it to the protocol.
  */
 import { errorMessage } from '../core/errors.js';
+import type { ToolCall } from '../core/llm.js';
 import type { Conversation, ConversationTurn } from './conversation.js';
 import { type CancelReason, type ResponseOutcome, ResponseHandle } from './response-handle.js';
 import type { SideWorkScheduler } from './side-work.js';
@@ -47,6 +48,14 @@ export class DuplicateItemError extends Error {
   constructor(readonly itemId: string) {
     super(`An item with id "${itemId}" is already in the conversation.`);
     this.name = 'DuplicateItemError';
+  }
+}
+
+/** Thrown for a function result whose call is not in the conversation. */
+export class UnknownToolCallError extends Error {
+  constructor(readonly callId: string) {
+    super(`No function call with call_id "${callId}" is in the conversation.`);
+    this.name = 'UnknownToolCallError';
   }
 }
 
@@ -142,6 +151,30 @@ export class Dialogue {
       },
     ).finally(() => endForeground?.());
     return turn;
+  }
+
+  /**
+   * A function call the producing response made: in the history at once (before the response
+   * settles), so that its result can follow it. The response's text, when it settles, goes before
+   * its function calls, as the model produced them.
+   */
+  addToolCall(handle: ResponseHandle, call: ToolCall, itemId: string): ConversationTurn {
+    const turn = this.conversation.add({ id: itemId, role: 'assistant', text: '', toolCalls: [call] });
+    handle.toolCallItemIds.push(itemId);
+    return turn;
+  }
+
+  /**
+   * A function's result: appended to the history. Unlike a learner turn it does not cut the
+   * response in progress (the call's response may still be speaking).
+   * @throws DuplicateItemError when `id` is already used
+   * @throws UnknownToolCallError when no function call in the conversation has `callId`
+   */
+  addToolOutput(callId: string, output: string, id?: string): ConversationTurn {
+    if (id !== undefined && this.conversation.has(id)) throw new DuplicateItemError(id);
+    const call = this.conversation.turns.flatMap((turn) => turn.toolCalls ?? []).find((candidate) => candidate.id === callId);
+    if (!call) throw new UnknownToolCallError(callId);
+    return this.conversation.add({ ...(id !== undefined ? { id } : {}), role: 'tool', text: output, toolCallId: callId, name: call.name });
   }
 
   /**
@@ -254,13 +287,16 @@ export class Dialogue {
     if (handle.settled) return;
     let turn: ConversationTurn | null = null;
     if (handle.started && (replyText || completed)) {
-      turn = this.conversation.add({
-        id: handle.itemId,
-        role: 'assistant',
-        text: replyText,
-        interrupted: !completed,
-        ...(llmText && llmText !== replyText ? { llmText } : {}),
-      });
+      turn = this.conversation.add(
+        {
+          id: handle.itemId,
+          role: 'assistant',
+          text: replyText,
+          interrupted: !completed,
+          ...(llmText && llmText !== replyText ? { llmText } : {}),
+        },
+        handle.toolCallItemIds[0],
+      );
     }
     handle.outcome = { ...outcome, turn };
     if (turn) {

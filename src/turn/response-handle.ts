@@ -47,6 +47,8 @@ export class ResponseHandle {
   started = false;
   /** Whether the reply is spoken (audio) or text only. */
   withAudio = true;
+  /** Item ids of the function calls this response put in the history, in order. */
+  readonly toolCallItemIds: string[] = [];
   /** Resolves when every engine call of this response has stopped. */
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;

@@ -10,7 +10,7 @@
  */
 import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
 import { EngineError, isAbortError } from '../core/errors.js';
-import type { ChatRequest, LLM, Usage } from '../core/llm.js';
+import type { ChatRequest, LLM, ToolCall, Usage } from '../core/llm.js';
 import type { TTS } from '../core/tts.js';
 import { resample } from '../audio/resample.js';
 import { StreamingResampler } from '../audio/streaming-resampler.js';
@@ -70,7 +70,13 @@ export type VoiceTurnEvent =
   /** Audio of chunk `chunkIndex`, PCM16 mono 24 kHz. Emitted in chunk order. */
   | { type: 'audio'; chunkIndex: number; samples: Int16Array }
   /** A chunk could not be spoken (its text is still shown). */
-  | { type: 'tts-error'; chunkIndex: number; error: unknown };
+  | { type: 'tts-error'; chunkIndex: number; error: unknown }
+  /** The model started a function call (engines that stream the arguments). Never spoken. */
+  | { type: 'tool-call-start'; id: string; name: string }
+  /** More of a function call's arguments (JSON text), after its `tool-call-start`. */
+  | { type: 'tool-call-delta'; id: string; argumentsDelta: string }
+  /** A complete function call, for the caller to run. Never spoken. */
+  | { type: 'tool-call'; call: ToolCall };
 
 export interface VoiceTurnResult {
   status: 'completed' | 'cancelled' | 'failed';
@@ -82,6 +88,8 @@ export interface VoiceTurnResult {
   llmText: string;
   /** Token usage the LLM reported with its finish, if any. */
   usage?: Usage;
+  /** The function calls the model made, in order (empty without tools). */
+  toolCalls: ToolCall[];
   /** Set when status is `failed`. */
   error?: unknown;
   /** ms from `startedAt` to the first LLM token, null if none came. */
@@ -108,6 +116,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   let replyText = '';
   let llmText = '';
   let usage: Usage | undefined;
+  const toolCalls: ToolCall[] = [];
   let shownText = '';
   let llmError: unknown;
   const chunks = new AsyncQueue<{ index: number; text: string }>();
@@ -162,6 +171,23 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
         try {
           for await (const part of stream) {
             if (signal.aborted) break;
+            // Function calls are passed out as events, never spoken or shown as reply text.
+            if (part.type === 'tool-call-start') {
+              ttftMs ??= now() - startedAt;
+              safeEmit({ type: 'tool-call-start', id: part.id, name: part.name });
+              continue;
+            }
+            if (part.type === 'tool-call-delta') {
+              safeEmit({ type: 'tool-call-delta', id: part.id, argumentsDelta: part.argumentsDelta });
+              continue;
+            }
+            if (part.type === 'tool-call') {
+              ttftMs ??= now() - startedAt;
+              const call = { id: part.id, name: part.name, arguments: part.arguments };
+              toolCalls.push(call);
+              safeEmit({ type: 'tool-call', call });
+              continue;
+            }
             if (part.type !== 'text-delta') {
               if (part.usage) usage = part.usage;
               continue;
@@ -274,6 +300,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     replyText: replyText.trim(),
     llmText,
     ...(usage ? { usage } : {}),
+    toolCalls,
     ...(status === 'failed' ? { error: llmError } : {}),
     ttftMs,
     ttfaMs,

@@ -171,10 +171,11 @@ describe('bad input keeps the session', () => {
       [JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AA==' }), 'invalid_audio'],
       [JSON.stringify({ type: 'input_audio_buffer.commit' }), 'input_audio_buffer_commit_empty'],
       [JSON.stringify({ type: 'conversation.item.truncate', item_id: 'item_nope', content_index: 0, audio_end_ms: 10 }), 'item_truncate_invalid_item_id'],
-      [JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } } } }), 'invalid_event'],
+      // A session.update applies its valid fields and reports each invalid one (invalid_value).
+      [JSON.stringify({ type: 'session.update', session: { audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } } } }), 'invalid_value'],
       [JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: '   ' }] } }), 'invalid_event'],
       [JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(4001) }] } }), 'invalid_event'],
-      [JSON.stringify({ type: 'session.update', session: { audio: { output: { speed: 9 } } } }), 'invalid_event'],
+      [JSON.stringify({ type: 'session.update', session: { audio: { output: { speed: 9 } } } }), 'invalid_value'],
       [JSON.stringify({ type: 'response.cancel' }), 'response_cancel_not_active'],
       [JSON.stringify({ type: 'conversation.item.create', padding: 'x'.repeat(300_000) }), 'frame_too_large'],
     ];

@@ -4,7 +4,9 @@
  * for. docs/protocol.md lists them with an example exchange.
  */
 import type {
+  ConversationItem,
   ConversationItemInputAudioTranscriptionCompletedEvent,
+  ConversationItemInputAudioTranscriptionDeltaEvent,
   ConversationItemInputAudioTranscriptionFailedEvent,
   ConversationItemTruncatedEvent,
   InputAudioBufferClearedEvent,
@@ -13,6 +15,7 @@ import type {
   InputAudioBufferSpeechStoppedEvent,
   ConversationItemAdded,
   ConversationItemDone,
+  RealtimeConversationItemUserMessage,
   RealtimeErrorEvent,
   ResponseAudioDeltaEvent,
   ResponseAudioDoneEvent,
@@ -22,6 +25,8 @@ import type {
   ResponseContentPartDoneEvent,
   ResponseCreatedEvent,
   ResponseDoneEvent,
+  ResponseFunctionCallArgumentsDeltaEvent,
+  ResponseFunctionCallArgumentsDoneEvent,
   ResponseOutputItemAddedEvent,
   ResponseOutputItemDoneEvent,
   ResponseTextDeltaEvent,
@@ -31,6 +36,35 @@ import type {
 } from 'openai/resources/realtime/realtime';
 import type { EngineStatus } from '../../core/engine-status.js';
 import type { Voice } from '../../core/tts.js';
+
+/**
+ * A user message as sent on the wire. OpenAI sends `transcript: null` on an `input_audio` part
+ * whose transcript is not known yet, and clients rely on it (the `@openai/agents` SDK's schema
+ * requires `transcript: string | null`), while the `openai` package types it `string | undefined`.
+ */
+export interface WireUserMessage extends Omit<RealtimeConversationItemUserMessage, 'content'> {
+  content: (Omit<RealtimeConversationItemUserMessage.Content, 'transcript'> & { transcript?: string | null })[];
+}
+
+/** A conversation item as sent on the wire (see {@link WireUserMessage}). */
+export type WireItem = Exclude<ConversationItem, RealtimeConversationItemUserMessage> | WireUserMessage;
+
+/** `conversation.item.added` with a {@link WireItem}. */
+export interface ItemAddedEvent extends Omit<ConversationItemAdded, 'item'> {
+  item: WireItem;
+}
+
+/** `conversation.item.done` with a {@link WireItem}. */
+export interface ItemDoneEvent extends Omit<ConversationItemDone, 'item'> {
+  item: WireItem;
+}
+
+/** Answer to `conversation.item.retrieve` (the `openai` package types it inside `RealtimeServerEvent`). */
+export interface ItemRetrievedEvent {
+  type: 'conversation.item.retrieved';
+  event_id: string;
+  item: WireItem;
+}
 
 /** Every engine's state; sent on connect and whenever one changes. */
 export interface EngineStatusEvent {
@@ -139,7 +173,28 @@ export interface SessionReportEvent {
   report: unknown;
 }
 
+/**
+ * The thinking time in use (the silence that ends a spoken turn) and where it comes from: sent when
+ * a session opens and whenever it changes, so the settings can show it and a client-side VAD can
+ * use it.
+ */
+export interface ThinkingTimeEvent {
+  type: 'localchat.thinking_time';
+  event_id: string;
+  /** `learned`: from the learner's pauses; `fixed`: the value the client chose. */
+  mode: 'learned' | 'fixed';
+  /** The turn-end silence in use, ms. */
+  silence_duration_ms: number;
+  /** The value learned from the learner's pauses, ms (whatever the mode). */
+  learned_ms: number;
+  /** How many within-turn pauses it was learned from. */
+  pauses: number;
+  /** The settings' range the learned value stays within, ms. */
+  range: { min: number; max: number };
+}
+
 export type LocalChatServerEvent =
+  | ThinkingTimeEvent
   | EngineStatusEvent
   | DownloadProgressEvent
   | VoicesEvent
@@ -154,9 +209,11 @@ export type LocalChatServerEvent =
 export type ServerEvent =
   | SessionCreatedEvent
   | SessionUpdatedEvent
-  | ConversationItemAdded
-  | ConversationItemDone
+  | ItemAddedEvent
+  | ItemDoneEvent
+  | ItemRetrievedEvent
   | ConversationItemTruncatedEvent
+  | ConversationItemInputAudioTranscriptionDeltaEvent
   | ConversationItemInputAudioTranscriptionCompletedEvent
   | ConversationItemInputAudioTranscriptionFailedEvent
   | InputAudioBufferCommittedEvent
@@ -175,6 +232,8 @@ export type ServerEvent =
   | ResponseTextDeltaEvent
   | ResponseTextDoneEvent
   | ResponseDoneEvent
+  | ResponseFunctionCallArgumentsDeltaEvent
+  | ResponseFunctionCallArgumentsDoneEvent
   | RealtimeErrorEvent
   | LocalChatServerEvent;
 

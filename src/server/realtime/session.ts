@@ -12,17 +12,20 @@ import { REALTIME_SAMPLE_RATE } from '../../core/audio.js';
 import { errorMessage } from '../../core/errors.js';
 import type { EngineSet } from '../../engines/engine-set.js';
 import { DEFAULT_TUTOR_PROMPT, fallbackReply } from '../../tutor/persona.js';
-import type { ChatMessage, LLM, Usage } from '../../core/llm.js';
-import { Conversation } from '../../turn/conversation.js';
-import { Dialogue, DuplicateItemError } from '../../turn/dialogue.js';
+import type { ChatMessage, ChatRequest, LLM, ToolChoice, ToolDefinition, Usage } from '../../core/llm.js';
+import { Conversation, type ConversationTurn } from '../../turn/conversation.js';
+import { Dialogue, DuplicateItemError, UnknownToolCallError } from '../../turn/dialogue.js';
 import { FixedReply } from '../../turn/fixed-reply.js';
 import type { ResponseHandle, ResponseOutcome } from '../../turn/response-handle.js';
-import { type Delivery, type TurnTimeouts, runVoiceTurn } from '../../turn/voice-turn.js';
+import { type Delivery, type TurnTimeouts, type VoiceTurnEvent, runVoiceTurn } from '../../turn/voice-turn.js';
 import type { TutorService } from '../tutor-service.js';
 import { SessionTutor } from './session-tutor.js';
-import { type ClientEvent, type SessionConfigUpdate, parseClientEvent } from './client-events.js';
+import { type ClientEvent, type ClientItem, type FunctionTool, SEMANTIC_VAD_SILENCE_MS, type SessionConfigUpdate, parseClientEvent, parseSessionConfig } from './client-events.js';
 import { InputAudio, type InputAudioEvent, InputAudioError, type TurnDetection } from './input-audio.js';
-import type { OutgoingEvent, ServerEvent } from './server-events.js';
+import { LiveTranscript } from './live-transcript.js';
+import { ABUSE_LIMIT, FRAMES_PER_SECOND, RealtimeRateLimiter } from './rate-limit.js';
+import type { OutgoingEvent, ServerEvent, WireItem } from './server-events.js';
+import { resolveRealtimeVoice } from './voices.js';
 
 /** Largest audio delta sent, in samples at 24 kHz (200 ms): small enough for the client to start early. */
 const MAX_DELTA_SAMPLES = 4800;
@@ -44,6 +47,18 @@ export interface SessionSettings {
   ttsChoice: string;
   /** Language hint for STT (ISO 639-1), or undefined for the model's default. */
   transcriptionLanguage?: string;
+  /**
+   * `realtime`: a conversation (responses); `transcription`: speech in, transcripts out (live
+   * `...transcription.delta` events while the learner speaks), no responses.
+   */
+  type: 'realtime' | 'transcription';
+  /** The turn detection the client asked for (`semantic_vad` runs on the server VAD). */
+  turnDetectionType: 'server_vad' | 'semantic_vad';
+  eagerness?: 'low' | 'medium' | 'high' | 'auto';
+  /** Function tools the model may call, and how. */
+  tools: ToolDefinition[];
+  toolChoice: ToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 export interface SessionOptions {
@@ -62,6 +77,36 @@ export interface SessionOptions {
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 
+/** What one `response.create` may change for its response. */
+interface ReplyOverrides {
+  instructions?: string;
+  modalities?: ('text' | 'audio')[];
+  voice?: string;
+  speed?: number;
+  /** A fixed line (a scenario's opening) instead of the LLM. */
+  fixedText?: string;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+}
+
+/** A function call item of a response. */
+interface FunctionCallOutput {
+  itemId: string;
+  callId: string;
+  name: string;
+  arguments: string;
+  outputIndex: number;
+  done: boolean;
+}
+
+/** A response's output items, in order: its message (opened at its first text when tools are on) and function calls. */
+interface ResponseOutput {
+  messageIndex: number | null;
+  calls: FunctionCallOutput[];
+  next: number;
+  modalities: ('text' | 'audio')[];
+}
+
 export class RealtimeSession {
   readonly id = newId('sess');
   readonly conversation = new Conversation(DEFAULT_TUTOR_PROMPT);
@@ -75,6 +120,21 @@ export class RealtimeSession {
   private speechItemId: string | null = null;
   private eventCounter = 0;
   private closed = false;
+  private readonly limiter = new RealtimeRateLimiter();
+  private refusedEvents = 0;
+  private lastFrameWarning = -Infinity;
+  /** User items that came as audio (`input_audio` content), for `conversation.item.retrieve`. */
+  private readonly spokenItems = new Set<string>();
+  /** Replies that were text only (`output_text` content). */
+  private readonly textItems = new Set<string>();
+  /** Transcription sessions keep no conversation: their items (id -> transcript, null until known). */
+  private readonly transcriptionItems = new Map<string, string | null>();
+  private transcriptionQueue: Promise<void> = Promise.resolve();
+  private readonly live: LiveTranscript;
+  /** The item id of the audio buffer being filled in a transcription session without VAD. */
+  private bufferItemId: string | null = null;
+  /** Output items of the responses in progress, by response id. */
+  private readonly outputs = new Map<string, ResponseOutput>();
   private readonly tutor: SessionTutor;
   private readonly onStatus = () => this.sendEngineStatus();
   private readonly onDownload = (progress: import('../../engines/engine-set.js').DownloadProgress) =>
@@ -99,6 +159,10 @@ export class RealtimeSession {
         this.sendError('vad_error', `Speech detection failed: ${errorMessage(error)}`);
       },
     );
+    this.live = new LiveTranscript(
+      (audio) => this.transcribe(audio),
+      (itemId, delta) => this.emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: itemId, content_index: 0, delta }),
+    );
     this.tutor = new SessionTutor(options.tutor, this.conversation, (event) => this.emit(event), options.logger, this.lifetime.signal);
     this.conversation.systemPrompt = this.tutor.systemPrompt();
     this.dialogue = new Dialogue(
@@ -122,6 +186,10 @@ export class RealtimeSession {
       maxOutputTokens: DEFAULT_MAX_OUTPUT_TOKENS,
       delivery: 'streaming',
       ttsChoice: 'auto',
+      type: 'realtime',
+      turnDetectionType: 'server_vad',
+      tools: [],
+      toolChoice: 'auto',
     };
   }
 
@@ -144,12 +212,38 @@ export class RealtimeSession {
       this.sendError(parsed.code, parsed.message, parsed.eventId, parsed.param);
       return;
     }
+    const event = parsed.event;
+    const refusal = this.limiter.admitEvent(event.type, event.type === 'input_audio_buffer.append' ? event.audio : undefined);
+    if (refusal) {
+      this.refusedEvents++;
+      this.sendError('rate_limit_exceeded', `"${event.type}"${event.event_id ? ` (${event.event_id})` : ''} was dropped. ${refusal}`, event.event_id);
+      return;
+    }
     try {
-      this.handleEvent(parsed.event);
+      this.handleEvent(event);
     } catch (error) {
       this.options.logger.error({ session: this.id, err: error }, 'client event handler failed');
       this.sendError('server_error', `The server could not handle "${parsed.event.type}": ${errorMessage(error)}`, parsed.event.event_id);
     }
+  }
+
+  /**
+   * A frame arrived: false when it must be dropped unread (too many frames; answered by one
+   * `error` a second). See rate-limit.ts for the limits.
+   */
+  admitFrame(): boolean {
+    if (this.limiter.admitFrame()) return true;
+    this.refusedEvents++;
+    if (performance.now() - this.lastFrameWarning > 1000) {
+      this.lastFrameWarning = performance.now();
+      this.sendError('rate_limit_exceeded', `Too many frames: at most ${FRAMES_PER_SECOND} a second. Frames were dropped unread.`);
+    }
+    return false;
+  }
+
+  /** The client keeps sending past the limits: the connection should be closed. */
+  get flooding(): boolean {
+    return this.refusedEvents >= ABUSE_LIMIT;
   }
 
   /** Answers a frame that cannot be parsed at all (e.g. binary) with an `error` event. */
@@ -179,6 +273,7 @@ export class RealtimeSession {
   /** Resolves when the current response (if any) has stopped all work. For tests and shutdown. */
   async idle(): Promise<void> {
     await this.inputAudio.drained();
+    await this.transcriptionQueue;
     await this.dialogue.idle();
   }
 
@@ -186,30 +281,27 @@ export class RealtimeSession {
     switch (event.type) {
       case 'session.update':
         return this.updateSession(event.session, event.event_id);
-      case 'conversation.item.create': {
-        const text = event.item.content.map((part) => part.text).join('\n').trim();
-        let turn;
-        try {
-          turn = this.dialogue.addTypedTurn(text, event.item.id);
-        } catch (error) {
-          if (!(error instanceof DuplicateItemError)) throw error;
-          this.sendError('item_id_duplicate', error.message, event.event_id, 'item.id');
+      case 'conversation.item.create':
+        if (this.settings.type === 'transcription') {
+          this.sendError('not_supported_in_transcription_session', 'A transcription session has no conversation: send audio with input_audio_buffer.append.', event.event_id);
           return;
         }
-        const item = {
-          id: turn.id,
-          type: 'message' as const,
-          role: 'user' as const,
-          status: 'completed' as const,
-          object: 'realtime.item' as const,
-          content: [{ type: 'input_text' as const, text }],
-        };
-        const previous = this.conversation.turns.at(-2)?.id ?? null;
-        this.emit({ type: 'conversation.item.added', previous_item_id: previous, item });
-        this.emit({ type: 'conversation.item.done', previous_item_id: previous, item });
+        if (event.item.type === 'function_call_output') return this.addToolOutput(event.item, event.event_id);
+        return this.addTypedMessage(event.item, event.event_id);
+      case 'conversation.item.retrieve': {
+        const item = this.describeItem(event.item_id);
+        if (!item) {
+          this.sendError('item_not_found', `No item "${event.item_id}" in the conversation.`, event.event_id, 'item_id');
+          return;
+        }
+        this.emit({ type: 'conversation.item.retrieved', item });
         return;
       }
       case 'response.create': {
+        if (this.settings.type === 'transcription') {
+          this.sendError('not_supported_in_transcription_session', 'A transcription session makes no responses.', event.event_id);
+          return;
+        }
         const overrides = event.response ?? {};
         this.dialogue.cancel('turn_detected');
         this.respond({
@@ -217,6 +309,8 @@ export class RealtimeSession {
           modalities: overrides.output_modalities,
           voice: overrides.audio?.output?.voice,
           speed: overrides.audio?.output?.speed,
+          ...(overrides.tools ? { tools: overrides.tools.map(toolDefinition) } : {}),
+          ...(overrides.tool_choice ? { toolChoice: toolChoiceOf(overrides.tool_choice) } : {}),
         });
         return;
       }
@@ -229,7 +323,7 @@ export class RealtimeSession {
         this.dialogue.cancel('client_cancelled');
         return;
       }
-      case 'input_audio_buffer.append':
+      case 'input_audio_buffer.append': {
         // The learner is speaking: speech recognition loads now if it has not yet.
         this.prepareStt();
         try {
@@ -237,16 +331,31 @@ export class RealtimeSession {
         } catch (error) {
           if (!(error instanceof InputAudioError)) throw error;
           this.sendError(error.code, error.message, event.event_id);
+          return;
+        }
+        if (this.settings.type === 'transcription') {
+          if (!this.inputAudio.turnDetection && !this.live.current) this.live.begin((this.bufferItemId ??= newId('item')), false);
+          const bytes = Buffer.from(event.audio, 'base64');
+          this.live.push(new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
         }
         return;
+      }
       case 'input_audio_buffer.commit': {
         if (this.inputAudio.turnDetection) {
           this.sendError('input_audio_buffer_commit_not_allowed', 'With server_vad the server commits the audio itself.', event.event_id);
           return;
         }
         const audio = this.inputAudio.take();
+        const itemId = this.bufferItemId ?? undefined;
+        this.bufferItemId = null;
         if (audio.length < REALTIME_SAMPLE_RATE / 10) {
+          this.live.stop();
           this.sendError('input_audio_buffer_commit_empty', 'There is less than 100 ms of audio to commit.', event.event_id);
+          return;
+        }
+        if (this.settings.type === 'transcription') {
+          this.live.stop();
+          this.transcribeOnly(audio, itemId ?? newId('item'));
           return;
         }
         this.commitUtterance(audio);
@@ -254,6 +363,8 @@ export class RealtimeSession {
       }
       case 'input_audio_buffer.clear':
         this.inputAudio.clear();
+        this.live.stop();
+        this.bufferItemId = null;
         this.emit({ type: 'input_audio_buffer.cleared' });
         return;
       case 'conversation.item.truncate':
@@ -303,13 +414,132 @@ export class RealtimeSession {
     }
   }
 
-  private updateSession(update: SessionConfigUpdate, eventId?: string): void {
+  /** `conversation.item.create` of a user message: a typed learner turn. */
+  private addTypedMessage(item: Extract<ClientItem, { type: 'message' }>, eventId?: string): void {
+    const text = item.content.map((part) => part.text).join('\n').trim();
+    let turn;
+    try {
+      turn = this.dialogue.addTypedTurn(text, item.id);
+    } catch (error) {
+      if (!(error instanceof DuplicateItemError)) throw error;
+      this.sendError('item_id_duplicate', error.message, eventId, 'item.id');
+      return;
+    }
+    const wire = this.describeTurn(turn);
+    const previous = this.previousOf(turn.id);
+    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wire });
+    this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wire });
+  }
+
+  /** `conversation.item.create` of a `function_call_output`: the function's result joins the history (a `response.create` speaks it). */
+  private addToolOutput(item: Extract<ClientItem, { type: 'function_call_output' }>, eventId?: string): void {
+    let turn;
+    try {
+      turn = this.dialogue.addToolOutput(item.call_id, item.output, item.id);
+    } catch (error) {
+      if (error instanceof DuplicateItemError) return this.sendError('item_id_duplicate', error.message, eventId, 'item.id');
+      if (error instanceof UnknownToolCallError) return this.sendError('invalid_call_id', error.message, eventId, 'item.call_id');
+      throw error;
+    }
+    const wire = this.describeTurn(turn);
+    const previous = this.previousOf(turn.id);
+    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: wire });
+    this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: wire });
+  }
+
+  /** The id of the item before `id` in the conversation, or null. */
+  private previousOf(id: string): string | null {
+    const index = this.conversation.turns.findIndex((turn) => turn.id === id);
+    return index > 0 ? this.conversation.turns[index - 1]!.id : null;
+  }
+
+  /** An item as `conversation.item.retrieve` returns it (also a reply still being produced), or null. */
+  private describeItem(id: string): WireItem | null {
+    const turn = this.conversation.get(id);
+    if (turn) return this.describeTurn(turn);
+    const active = this.dialogue.active;
+    if (active?.started && active.itemId === id) {
+      const audio = !this.textItems.has(id);
+      return {
+        id,
+        type: 'message',
+        role: 'assistant',
+        object: 'realtime.item',
+        status: 'in_progress',
+        content: [audio ? { type: 'output_audio', transcript: active.shownText } : { type: 'output_text', text: active.shownText }],
+      };
+    }
+    if (this.transcriptionItems.has(id)) return userAudioItem(id, this.transcriptionItems.get(id) ?? null);
+    return null;
+  }
+
+  /** A conversation turn as a wire item. */
+  private describeTurn(turn: ConversationTurn): WireItem {
+    const base = { id: turn.id, object: 'realtime.item' as const };
+    if (turn.role === 'tool') {
+      return { ...base, type: 'function_call_output', status: 'completed', call_id: turn.toolCallId ?? '', output: turn.text };
+    }
+    if (turn.role === 'assistant' && turn.toolCalls?.length) {
+      const call = turn.toolCalls[0]!;
+      return { ...base, type: 'function_call', status: 'completed', call_id: call.id, name: call.name, arguments: call.arguments };
+    }
+    if (turn.role === 'user') {
+      // A spoken turn has no text until it is transcribed.
+      if (this.spokenItems.has(turn.id)) return userAudioItem(turn.id, turn.text || null);
+      return { ...base, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: turn.text }] };
+    }
+    return {
+      ...base,
+      type: 'message',
+      role: 'assistant',
+      status: turn.interrupted ? 'incomplete' : 'completed',
+      content: [this.textItems.has(turn.id) ? { type: 'output_text', text: turn.text } : { type: 'output_audio', transcript: turn.text }],
+    };
+  }
+
+  /**
+   * A transcription session's utterance: transcribed in order with the others, no conversation and
+   * no response. Its live deltas (if any) are completed by the final transcript.
+   */
+  private transcribeOnly(audio: Int16Array, itemId: string): void {
+    const seconds = audio.length / REALTIME_SAMPLE_RATE;
+    const previous = [...this.transcriptionItems.keys()].at(-1) ?? null;
+    this.transcriptionItems.set(itemId, null);
+    while (this.transcriptionItems.size > 64) this.transcriptionItems.delete(this.transcriptionItems.keys().next().value!);
+    this.emit({ type: 'input_audio_buffer.committed', item_id: itemId, previous_item_id: previous });
+    this.emit({ type: 'conversation.item.added', previous_item_id: previous, item: userAudioItem(itemId, null) });
+    this.transcriptionQueue = this.transcriptionQueue.then(async () => {
+      try {
+        const text = await this.transcribe(audio);
+        if (this.closed) return;
+        this.live.finish(itemId, text);
+        if (this.transcriptionItems.has(itemId)) this.transcriptionItems.set(itemId, text);
+        this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: itemId, content_index: 0, transcript: text, usage: { type: 'duration', seconds } });
+        this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: userAudioItem(itemId, text) });
+      } catch (error) {
+        this.live.finish(itemId, '');
+        this.options.logger.info({ session: this.id, err: error }, 'transcription failed');
+        this.emit({
+          type: 'conversation.item.input_audio_transcription.failed',
+          item_id: itemId,
+          content_index: 0,
+          error: { type: 'transcription_error', code: 'transcription_failed', message: errorMessage(error) },
+        });
+      }
+    });
+  }
+
+  /**
+   * `session.update`: every valid field applies, each field that cannot is reported with an
+   * `error` naming it (the rest still applies), then one `session.updated` describes the result.
+   */
+  private updateSession(raw: Record<string, unknown>, eventId?: string): void {
+    const { update, problems } = parseSessionConfig(raw);
+    for (const problem of problems) this.sendError(problem.code, `${problem.message} The rest of the session.update was applied.`, eventId, problem.param);
     const engineChoice = update.localchat?.tts;
     if (engineChoice !== undefined && engineChoice !== 'auto' && !this.options.engines.ttsEngines().some((engine) => engine.provider === engineChoice)) {
       this.sendError('invalid_tts', `The voice engine "${engineChoice}" is not available. Available: ${this.options.engines.ttsEngines().map((engine) => engine.provider).join(', ')}.`, eventId, 'session.localchat.tts');
-      return;
-    }
-    if (engineChoice !== undefined && engineChoice !== this.settings.ttsChoice) {
+    } else if (engineChoice !== undefined && engineChoice !== this.settings.ttsChoice) {
       this.settings.ttsChoice = engineChoice;
       const tts = this.tts();
       if (!tts.voices().some((v) => v.id === this.settings.voice)) this.settings.voice = tts.defaultVoice;
@@ -317,15 +547,25 @@ export class RealtimeSession {
       this.sendVoices();
     }
     const voice = update.audio?.output?.voice;
-    if (voice !== undefined && !this.tts().voices().some((v) => v.id === voice)) {
-      this.sendError('invalid_voice', `Unknown voice "${voice}". Pick one of the voices in localchat.voices.`, eventId, 'session.audio.output.voice');
-      return;
+    if (voice !== undefined) {
+      const resolved = resolveRealtimeVoice(this.tts(), voice);
+      if (resolved) this.settings.voice = resolved;
+      else this.sendError('invalid_voice', `Unknown voice "${voice}". Pick one of the voices in localchat.voices or an OpenAI voice name (alloy, ash, ballad, cedar, coral, echo, marin, sage, shimmer, verse). The rest of the session.update was applied.`, eventId, 'session.audio.output.voice');
     }
-    if (voice !== undefined) this.settings.voice = voice;
+    if (update.type !== undefined) this.settings.type = update.type;
     if (update.audio?.output?.speed !== undefined) this.settings.speed = update.audio.output.speed;
     if (update.output_modalities) this.settings.modalities = update.output_modalities;
     if (update.max_output_tokens !== undefined) this.settings.maxOutputTokens = update.max_output_tokens;
+    if (update.tools !== undefined) this.settings.tools = update.tools.map(toolDefinition);
+    if (update.tool_choice !== undefined) this.settings.toolChoice = toolChoiceOf(update.tool_choice);
+    if (update.parallel_tool_calls !== undefined) this.settings.parallelToolCalls = update.parallel_tool_calls;
     if (update.localchat?.delivery) this.settings.delivery = update.localchat.delivery;
+    // Instructions apply at once: a response requested right after this update answers with them.
+    if (update.instructions !== undefined && update.instructions !== this.settings.instructions) {
+      this.settings.instructions = update.instructions || this.tutor.systemPrompt();
+      this.conversation.systemPrompt = this.settings.instructions;
+      this.prepareLlm();
+    }
     const input = update.audio?.input;
     // A client that sets up server-side turn detection or transcription will speak soon: load
     // speech recognition now. (`turn_detection: null` is also what a typing client sends.)
@@ -333,40 +573,54 @@ export class RealtimeSession {
     if (input?.transcription !== undefined) this.settings.transcriptionLanguage = input.transcription?.language;
     if (input?.turn_detection !== undefined) {
       const detection = input.turn_detection;
+      if (detection) {
+        this.settings.turnDetectionType = detection.type;
+        this.settings.eagerness = detection.type === 'semantic_vad' ? (detection.eagerness ?? 'auto') : undefined;
+      }
       void this.inputAudio
         .configure(
           detection === null
             ? null
-            : {
-                threshold: detection.threshold,
-                silenceDurationMs: detection.silence_duration_ms,
-                prefixPaddingMs: detection.prefix_padding_ms,
-                createResponse: detection.create_response,
-                interruptResponse: detection.interrupt_response,
-              },
+            : detection.type === 'semantic_vad'
+              ? {
+                  // OpenAI's semantic turn model is approximated by the server VAD: eagerness sets the thinking time.
+                  silenceDurationMs: SEMANTIC_VAD_SILENCE_MS[detection.eagerness ?? 'auto'],
+                  createResponse: detection.create_response,
+                  interruptResponse: detection.interrupt_response,
+                }
+              : {
+                  threshold: detection.threshold,
+                  silenceDurationMs: detection.silence_duration_ms,
+                  prefixPaddingMs: detection.prefix_padding_ms,
+                  createResponse: detection.create_response,
+                  interruptResponse: detection.interrupt_response,
+                },
         )
         .then(
-          () => this.finishUpdate(update, eventId),
+          () => this.emit({ type: 'session.updated', session: this.describeSession() }),
           (error: unknown) => {
             this.options.logger.warn({ session: this.id, err: error }, 'server VAD unavailable');
-            this.sendError('vad_unavailable', `Server-side speech detection is unavailable: ${errorMessage(error)}`, eventId, 'session.audio.input.turn_detection');
+            this.sendError('vad_unavailable', `Server-side speech detection is unavailable: ${errorMessage(error)} The rest of the session.update was applied.`, eventId, 'session.audio.input.turn_detection');
+            this.emit({ type: 'session.updated', session: this.describeSession() });
           },
         );
       return;
-    }
-    this.finishUpdate(update, eventId);
-  }
-
-  private finishUpdate(update: SessionConfigUpdate, _eventId?: string): void {
-    if (update.instructions !== undefined && update.instructions !== this.settings.instructions) {
-      this.settings.instructions = update.instructions || this.tutor.systemPrompt();
-      this.conversation.systemPrompt = this.settings.instructions;
-      this.prepareLlm();
     }
     this.emit({ type: 'session.updated', session: this.describeSession() });
   }
 
   private describeSession() {
+    const input = {
+      format: { type: 'audio/pcm' as const, rate: 24000 as const },
+      turn_detection: describeTurnDetection(this.inputAudio.turnDetection, this.settings),
+      transcription: {
+        model: this.options.engines.status().find((engine) => engine.kind === 'stt')?.modelId,
+        ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}),
+      },
+    };
+    if (this.settings.type === 'transcription') {
+      return { type: 'transcription' as const, id: this.id, object: 'realtime.transcription_session', audio: { input } };
+    }
     return {
       type: 'realtime' as const,
       id: this.id,
@@ -375,15 +629,10 @@ export class RealtimeSession {
       instructions: this.settings.instructions,
       output_modalities: this.settings.modalities,
       max_output_tokens: this.settings.maxOutputTokens,
+      tools: this.settings.tools.map((tool) => ({ type: 'function' as const, name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), ...(tool.parameters ? { parameters: tool.parameters } : {}) })),
+      tool_choice: typeof this.settings.toolChoice === 'string' ? this.settings.toolChoice : { type: 'function' as const, name: this.settings.toolChoice.name },
       audio: {
-        input: {
-          format: { type: 'audio/pcm' as const, rate: 24000 as const },
-          turn_detection: describeTurnDetection(this.inputAudio.turnDetection),
-          transcription: {
-            model: this.options.engines.status().find((engine) => engine.kind === 'stt')?.modelId,
-            ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}),
-          },
-        },
+        input,
         output: {
           voice: this.settings.voice,
           speed: this.settings.speed,
@@ -396,9 +645,17 @@ export class RealtimeSession {
   /** A response settled (its history entry decided and saved): its last events and `response.done`. */
   private responseDone(handle: ResponseHandle, outcome: ResponseOutcome): void {
     const withAudio = handle.withAudio;
-    const ids = { response_id: handle.id, item_id: handle.itemId, output_index: 0, content_index: 0 };
+    if (!withAudio) this.textItems.add(handle.itemId);
+    const output = this.outputs.get(handle.id);
+    this.outputs.delete(handle.id);
     const text = outcome.result?.text ?? outcome.text;
-    if (outcome.status !== 'cancelled' && outcome.failure !== 'transcription_failed' && outcome.failure !== 'server_error' && handle.started) {
+    const finishing = outcome.status !== 'cancelled' && outcome.failure !== 'transcription_failed' && outcome.failure !== 'server_error' && handle.started;
+    // With tools the message opens at its first text: a reply that only called functions has none.
+    if (finishing && output && output.messageIndex === null && (output.calls.length === 0 || text.trim())) this.openMessage(handle, output);
+    const hasMessage = !output || output.messageIndex !== null || output.calls.length === 0;
+    const messageIndex = output?.messageIndex ?? 0;
+    const ids = { response_id: handle.id, item_id: handle.itemId, output_index: messageIndex, content_index: 0 };
+    if (finishing && hasMessage) {
       if (withAudio) {
         this.emit({ type: 'response.output_audio_transcript.done', ...ids, transcript: text });
         this.emit({ type: 'response.output_audio.done', ...ids });
@@ -414,8 +671,8 @@ export class RealtimeSession {
         content: [withAudio ? { type: 'output_audio' as const, transcript: text } : { type: 'output_text' as const, text }],
       };
       this.emit({ type: 'response.content_part.done', ...ids, part: withAudio ? { type: 'audio', transcript: text } : { type: 'text', text } });
-      this.emit({ type: 'response.output_item.done', response_id: handle.id, output_index: 0, item: doneItem });
-      this.emit({ type: 'conversation.item.done', previous_item_id: null, item: doneItem });
+      this.emit({ type: 'response.output_item.done', response_id: handle.id, output_index: messageIndex, item: doneItem });
+      this.emit({ type: 'conversation.item.done', previous_item_id: this.previousOf(handle.itemId), item: doneItem });
     }
     if (outcome.failure === 'server_error') this.sendError('server_error', `The reply failed: ${outcome.text}`);
     const details: RealtimeResponseStatus =
@@ -435,15 +692,30 @@ export class RealtimeSession {
         status: outcome.status,
         status_details: details,
         output: [
-          {
-            id: handle.itemId,
-            type: 'message',
-            role: 'assistant',
-            object: 'realtime.item',
-            status: outcome.status === 'completed' ? 'completed' : 'incomplete',
-            content: [{ type: 'output_audio', transcript }],
-          },
-        ],
+          ...(hasMessage
+            ? [
+                {
+                  index: messageIndex,
+                  item: {
+                    id: handle.itemId,
+                    type: 'message' as const,
+                    role: 'assistant' as const,
+                    object: 'realtime.item' as const,
+                    status: outcome.status === 'completed' ? ('completed' as const) : ('incomplete' as const),
+                    content: [withAudio ? { type: 'output_audio' as const, transcript } : { type: 'output_text' as const, text: transcript }],
+                  },
+                },
+              ]
+            : []),
+          ...(output?.calls ?? [])
+            .filter((call) => call.done)
+            .map((call) => ({
+              index: call.outputIndex,
+              item: { id: call.itemId, type: 'function_call' as const, object: 'realtime.item' as const, status: 'completed' as const, call_id: call.callId, name: call.name, arguments: call.arguments },
+            })),
+        ]
+          .sort((a, b) => a.index - b.index)
+          .map((entry) => entry.item),
         conversation_id: this.conversation.id,
         output_modalities: handle.withAudio ? ['audio'] : ['text'],
         ...(outcome.usage ? { usage: realtimeUsage(outcome.usage) } : {}),
@@ -456,34 +728,87 @@ export class RealtimeSession {
   }
 
   /** Starts a response; the dialogue runs it when the previous one stopped and transcripts are in. */
-  private respond(overrides: { instructions?: string; modalities?: ('text' | 'audio')[]; voice?: string; speed?: number; fixedText?: string }): void {
+  private respond(overrides: ReplyOverrides): void {
     const modalities = overrides.modalities ?? this.settings.modalities;
     const withAudio = modalities.includes('audio');
+    const tools = overrides.fixedText ? [] : (overrides.tools ?? this.settings.tools);
+    const toolChoice = overrides.toolChoice ?? this.settings.toolChoice;
+    const withTools = tools.length > 0 && toolChoice !== 'none';
     const startedAt = performance.now();
     const handle = this.dialogue.respond({
       id: newId('resp'),
       itemId: newId('item'),
       scripted: overrides.fixedText !== undefined,
       onStart: (started) => {
-        const ids = { response_id: started.id, item_id: started.itemId, output_index: 0, content_index: 0 };
         this.emit({
           type: 'response.created',
           response: { id: started.id, object: 'realtime.response', status: 'in_progress', output: [], conversation_id: this.conversation.id, output_modalities: modalities },
         });
-        const item = { id: started.itemId, type: 'message' as const, role: 'assistant' as const, object: 'realtime.item' as const, status: 'in_progress' as const, content: [] };
-        this.emit({ type: 'response.output_item.added', response_id: started.id, output_index: 0, item });
-        this.emit({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
-        this.emit({ type: 'response.content_part.added', ...ids, part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' } });
+        const output: ResponseOutput = { messageIndex: null, calls: [], next: 0, modalities };
+        this.outputs.set(started.id, output);
+        if (!withTools) this.openMessage(started, output);
       },
-      run: (started) => this.runReply(started, overrides, withAudio, startedAt),
+      run: (started) => this.runReply(started, { ...overrides, ...(withTools ? { tools, toolChoice } : { tools: [] }) }, withAudio, startedAt),
     });
     handle.withAudio = withAudio;
+  }
+
+  /** Announces a response's message item (`output_item.added`, `conversation.item.added`, `content_part.added`). */
+  private openMessage(handle: ResponseHandle, output: ResponseOutput): void {
+    if (output.messageIndex !== null) return;
+    output.messageIndex = output.next++;
+    const withAudio = output.modalities.includes('audio');
+    const item = { id: handle.itemId, type: 'message' as const, role: 'assistant' as const, object: 'realtime.item' as const, status: 'in_progress' as const, content: [] };
+    this.emit({ type: 'response.output_item.added', response_id: handle.id, output_index: output.messageIndex, item });
+    this.emit({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
+    this.emit({
+      type: 'response.content_part.added',
+      response_id: handle.id,
+      item_id: handle.itemId,
+      output_index: output.messageIndex,
+      content_index: 0,
+      part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
+    });
+  }
+
+  /** A function call event of a response: its `function_call` output item, arguments, and (when complete) its place in the history. */
+  private onToolEvent(handle: ResponseHandle, output: ResponseOutput, event: Extract<VoiceTurnEvent, { type: 'tool-call-start' | 'tool-call-delta' | 'tool-call' }>): void {
+    const open = (callId: string, name: string): FunctionCallOutput => {
+      const call: FunctionCallOutput = { itemId: newId('item'), callId, name, arguments: '', outputIndex: output.next++, done: false };
+      output.calls.push(call);
+      const item = { id: call.itemId, type: 'function_call' as const, object: 'realtime.item' as const, status: 'in_progress' as const, call_id: callId, name, arguments: '' };
+      this.emit({ type: 'response.output_item.added', response_id: handle.id, output_index: call.outputIndex, item });
+      this.emit({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
+      return call;
+    };
+    const find = (callId: string) => output.calls.find((call) => call.callId === callId && !call.done);
+    if (event.type === 'tool-call-start') {
+      open(event.id, event.name);
+      return;
+    }
+    if (event.type === 'tool-call-delta') {
+      const call = find(event.id);
+      if (!call) return;
+      call.arguments += event.argumentsDelta;
+      this.emit({ type: 'response.function_call_arguments.delta', response_id: handle.id, item_id: call.itemId, output_index: call.outputIndex, call_id: call.callId, delta: event.argumentsDelta });
+      return;
+    }
+    const call = find(event.call.id) ?? open(event.call.id, event.call.name);
+    call.arguments = event.call.arguments;
+    call.done = true;
+    const ids = { response_id: handle.id, item_id: call.itemId, output_index: call.outputIndex, call_id: call.callId };
+    this.emit({ type: 'response.function_call_arguments.done', ...ids, name: call.name, arguments: call.arguments });
+    // In the history before the client hears of it: its function_call_output may come at once.
+    this.dialogue.addToolCall(handle, event.call, call.itemId);
+    const item = { id: call.itemId, type: 'function_call' as const, object: 'realtime.item' as const, status: 'completed' as const, call_id: call.callId, name: call.name, arguments: call.arguments };
+    this.emit({ type: 'response.output_item.done', response_id: handle.id, output_index: call.outputIndex, item });
+    this.emit({ type: 'conversation.item.done', previous_item_id: this.previousOf(call.itemId), item });
   }
 
   /** Runs the voice turn of a started response, sending its deltas. */
   private async runReply(
     handle: ResponseHandle,
-    overrides: { instructions?: string; voice?: string; speed?: number; fixedText?: string },
+    overrides: ReplyOverrides,
     withAudio: boolean,
     startedAt: number,
   ) {
@@ -492,7 +817,12 @@ export class RealtimeSession {
     const send = (event: OutgoingEvent) => {
       if (!signal.aborted) this.emit(event);
     };
-    const ids = { response_id: handle.id, item_id: handle.itemId, output_index: 0, content_index: 0 };
+    const output = this.outputs.get(handle.id)!;
+    // The message item opens at the reply's first text (at once without tools: see respond).
+    const ids = () => {
+      if (output.messageIndex === null && !signal.aborted) this.openMessage(handle, output);
+      return { response_id: handle.id, item_id: handle.itemId, output_index: output.messageIndex ?? 0, content_index: 0 };
+    };
     const llm: LLM = overrides.fixedText ? new FixedReply(overrides.fixedText) : engines.llm();
     this.inputAudio.setPlayback(withAudio);
     try {
@@ -502,10 +832,14 @@ export class RealtimeSession {
       // Per-response instructions go after the history, so the cached prefix (system prompt and
       // history) stays valid: replacing the system prompt would re-evaluate the whole conversation.
       if (overrides.instructions) messages.push({ role: 'system', content: overrides.instructions });
-      const request = {
+      const tools = overrides.tools ?? [];
+      const request: ChatRequest = {
         messages,
         conversationId: this.conversation.id,
         ...(this.settings.maxOutputTokens !== 'inf' ? { maxTokens: this.settings.maxOutputTokens } : {}),
+        ...(tools.length
+          ? { tools, toolChoice: overrides.toolChoice ?? 'auto', ...(this.settings.parallelToolCalls !== undefined ? { parallelToolCalls: this.settings.parallelToolCalls } : {}) }
+          : {}),
       };
       const result = await runVoiceTurn(
         {
@@ -524,12 +858,14 @@ export class RealtimeSession {
         (event) => {
           handle.observe(event);
           if (event.type === 'text') {
-            send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids, delta: event.text } : { type: 'response.output_text.delta', ...ids, delta: event.text });
+            send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids(), delta: event.text } : { type: 'response.output_text.delta', ...ids(), delta: event.text });
           } else if (event.type === 'audio') {
             for (let offset = 0; offset < event.samples.length; offset += MAX_DELTA_SAMPLES) {
               const slice = event.samples.subarray(offset, offset + MAX_DELTA_SAMPLES);
-              send({ type: 'response.output_audio.delta', ...ids, delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
+              send({ type: 'response.output_audio.delta', ...ids(), delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
             }
+          } else if (event.type === 'tool-call-start' || event.type === 'tool-call-delta' || event.type === 'tool-call') {
+            if (!signal.aborted) this.onToolEvent(handle, output, event);
           } else if (event.type === 'tts-error') {
             this.options.logger.warn({ session: this.id, err: event.error }, 'TTS failed on a chunk');
             engines.reportFailure('tts', event.error);
@@ -553,14 +889,7 @@ export class RealtimeSession {
   private commitUtterance(audio: Int16Array, itemId?: string): boolean {
     const previous = this.conversation.lastTurn?.id ?? null;
     const seconds = audio.length / REALTIME_SAMPLE_RATE;
-    const item = (id: string, transcript?: string) => ({
-      id,
-      type: 'message' as const,
-      role: 'user' as const,
-      status: 'completed' as const,
-      object: 'realtime.item' as const,
-      content: [transcript === undefined ? { type: 'input_audio' as const } : { type: 'input_audio' as const, transcript }],
-    });
+    const item = (id: string, transcript?: string) => userAudioItem(id, transcript ?? null);
     let turn;
     try {
       turn = this.dialogue.addSpokenTurn(
@@ -588,6 +917,7 @@ export class RealtimeSession {
       this.sendError('item_id_duplicate', error.message, undefined, 'item_id');
       return false;
     }
+    this.spokenItems.add(turn.id);
     // The previous item is the one before this turn (a cut reply settles before it).
     const before = this.conversation.turns.at(-2)?.id ?? previous;
     this.emit({ type: 'input_audio_buffer.committed', item_id: turn.id, previous_item_id: before });
@@ -619,15 +949,23 @@ export class RealtimeSession {
   private onInputAudioEvent(event: InputAudioEvent): void {
     if (this.closed) return;
     const detection = this.inputAudio.turnDetection;
+    const transcribing = this.settings.type === 'transcription';
     if (event.type === 'speech-started') {
       this.speechItemId = newId('item');
       this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(event.audioStartMs), item_id: this.speechItemId });
-      if (detection?.interruptResponse) this.dialogue.cancel('turn_detected');
+      if (transcribing) this.live.begin(this.speechItemId, true);
+      else if (detection?.interruptResponse) this.dialogue.cancel('turn_detected');
       return;
     }
+    if (event.type !== 'speech-stopped') return;
     const itemId = this.speechItemId ?? newId('item');
     this.speechItemId = null;
     this.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(event.audioEndMs), item_id: itemId });
+    if (transcribing) {
+      this.live.stop();
+      this.transcribeOnly(event.audio, itemId);
+      return;
+    }
     if (this.commitUtterance(event.audio, itemId) && detection?.createResponse !== false) this.respond({});
   }
 
@@ -702,8 +1040,11 @@ export class RealtimeSession {
   }
 }
 
-function describeTurnDetection(detection: TurnDetection | null) {
+function describeTurnDetection(detection: TurnDetection | null, settings: SessionSettings) {
   if (!detection) return null;
+  if (settings.turnDetectionType === 'semantic_vad') {
+    return { type: 'semantic_vad' as const, eagerness: settings.eagerness ?? 'auto', create_response: detection.createResponse, interrupt_response: detection.interruptResponse };
+  }
   return {
     type: 'server_vad' as const,
     threshold: detection.threshold,
@@ -729,4 +1070,18 @@ function realtimeUsage(usage: Usage): RealtimeResponseUsage {
 
 function round(value: number | null): number | null {
   return value === null ? null : Math.round(value * 10) / 10;
+}
+
+/** A user audio item; `transcript` is null until it is known (see server-events.ts, WireUserMessage). */
+function userAudioItem(id: string, transcript: string | null): WireItem {
+  return { id, type: 'message', role: 'user', object: 'realtime.item', status: 'completed', content: [{ type: 'input_audio', transcript }] };
+}
+
+/** A realtime function tool as the LLM core's tool definition. */
+function toolDefinition(tool: FunctionTool): ToolDefinition {
+  return { name: tool.name, ...(tool.description !== undefined ? { description: tool.description } : {}), ...(tool.parameters ? { parameters: tool.parameters } : {}) };
+}
+
+function toolChoiceOf(choice: NonNullable<SessionConfigUpdate['tool_choice']>): ToolChoice {
+  return typeof choice === 'string' ? choice : { name: choice.name };
 }
