@@ -132,6 +132,9 @@ export class EspeakTTSEngine implements TTS {
       { signal, transferList: [port2] },
     );
     task.catch((error: unknown) => messages.fail(error));
+    // Return at once on abort, not when the worker has noticed it (at its next block).
+    const onAbort = () => messages.fail(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
         const message = await messages.next();
@@ -144,6 +147,7 @@ export class EspeakTTSEngine implements TTS {
       if (error instanceof EngineError) throw error;
       throw new EngineError('espeak', `eSpeak NG synthesis failed: ${errorMessage(error)}`, { cause: error });
     } finally {
+      signal.removeEventListener('abort', onAbort);
       stop.abort();
       messages.close();
     }
