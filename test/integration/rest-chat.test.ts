@@ -228,9 +228,17 @@ describe('POST /v1/chat/completions, errors', () => {
     expect(image.status).toBe(400);
     expect(image.json).toMatchObject({ error: { param: 'messages[0].content[0]', code: 'unsupported_value' } });
 
-    const tools = await postJson(url, { model: 'x', messages: [{ role: 'user', content: 'Hi' }], tools: [{ type: 'function', function: { name: 'f' } }] });
-    expect(tools.status).toBe(400);
-    expect(tools.json).toMatchObject({ error: { param: 'tools' } });
+    const unknownTool = await postJson(url, { model: 'x', messages: [{ role: 'user', content: 'Hi' }], tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function', function: { name: 'g' } } });
+    expect(unknownTool.status).toBe(400);
+    expect(unknownTool.json).toMatchObject({ error: { param: 'tool_choice.function.name', code: 'invalid_value' } });
+
+    const orphan = await postJson(url, { model: 'x', messages: [{ role: 'user', content: 'Hi' }, { role: 'tool', tool_call_id: 'call_x', content: '1' }] });
+    expect(orphan.status).toBe(400);
+    expect(orphan.json).toMatchObject({ error: { param: 'messages[1].tool_call_id' } });
+
+    const legacy = await postJson(url, { model: 'x', messages: [{ role: 'user', content: 'Hi' }], functions: [{ name: 'f' }] });
+    expect(legacy.status).toBe(400);
+    expect(legacy.json).toMatchObject({ error: { param: 'functions', code: 'unsupported_parameter' } });
 
     const error = await client.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'Hi' }], temperature: 5 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
