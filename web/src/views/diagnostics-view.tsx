@@ -345,6 +345,7 @@ export function TimelinePicture({ turn }: { turn: TurnTimeline }) {
           <span className="diag-timeline__slowest">
             {' '}
             · longest step: {slowest.from} → {slowest.to}, {formatMs(slowest.ms)}
+            {slowest.from === STAGES[0].label ? ' (the thinking time you set: a pause this long ends your turn)' : ''}
           </span>
         ) : null}
       </figcaption>
