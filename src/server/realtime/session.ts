@@ -17,9 +17,12 @@ import { Conversation, type ConversationTurn } from '../../turn/conversation.js'
 import { Dialogue, DuplicateItemError, UnknownToolCallError } from '../../turn/dialogue.js';
 import { FixedReply } from '../../turn/fixed-reply.js';
 import type { ResponseHandle, ResponseOutcome } from '../../turn/response-handle.js';
-import { type Delivery, type TurnTimeouts, type VoiceTurnEvent, runVoiceTurn } from '../../turn/voice-turn.js';
+import { type Delivery, type TurnTimeouts, type VoiceTurnEvent, type VoiceTurnOptions, runVoiceTurn } from '../../turn/voice-turn.js';
 import type { TutorService } from '../tutor-service.js';
 import { SessionTutor } from './session-tutor.js';
+import { type Speculation, SpeculativeTurns } from '../../turn/speculation.js';
+import { THINKING_TIME_RANGE } from '../../tutor/thinking-time.js';
+import { DEFAULT_VAD_SETTINGS } from '../../core/vad.js';
 import { type ClientEvent, type ClientItem, type FunctionTool, SEMANTIC_VAD_SILENCE_MS, type SessionConfigUpdate, parseClientEvent, parseSessionConfig } from './client-events.js';
 import { InputAudio, type InputAudioEvent, InputAudioError, type TurnDetection } from './input-audio.js';
 import { LiveTranscript } from './live-transcript.js';
@@ -87,7 +90,12 @@ interface ReplyOverrides {
   fixedText?: string;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /** A speculative reply to adopt (prepared at the learner's "maybe done" pause). */
+  speculation?: Speculation;
 }
+
+/** Silence inside a turn that starts a speculative reply by default, ms ("maybe done"). */
+export const DEFAULT_MAYBE_DONE_MS = 250;
 
 /** A function call item of a response. */
 interface FunctionCallOutput {
@@ -120,6 +128,18 @@ export class RealtimeSession {
   private speechItemId: string | null = null;
   private eventCounter = 0;
   private closed = false;
+  /** Speculative replies prepared at "maybe done" pauses (src/turn/speculation.ts). */
+  readonly speculative = new SpeculativeTurns(() => this.options.tutor?.sideWork.foreground() ?? (() => undefined));
+  /** A speculation whose turn a client-side VAD committed, for its `response.create` to adopt. */
+  private confirmedSpeculation: Speculation | null = null;
+  /** Turn-taking settings (`session.localchat`): speculation and the thinking time's source. */
+  private readonly turnTaking = {
+    speculativeReply: true,
+    maybeDoneMs: DEFAULT_MAYBE_DONE_MS,
+    thinkingTime: 'learned' as 'learned' | 'fixed',
+    fixedSilenceMs: DEFAULT_VAD_SETTINGS.silenceDurationMs,
+  };
+  private lastThinkingTime = '';
   private readonly limiter = new RealtimeRateLimiter();
   private refusedEvents = 0;
   private lastFrameWarning = -Infinity;
@@ -133,6 +153,8 @@ export class RealtimeSession {
   private readonly live: LiveTranscript;
   /** The item id of the audio buffer being filled in a transcription session without VAD. */
   private bufferItemId: string | null = null;
+  /** Recent replies that left no history entry (cut before any text), for `conversation.item.retrieve`. */
+  private readonly emptyReplies = new Set<string>();
   /** Output items of the responses in progress, by response id. */
   private readonly outputs = new Map<string, ResponseOutput>();
   private readonly tutor: SessionTutor;
@@ -158,6 +180,7 @@ export class RealtimeSession {
         this.options.logger.warn({ session: this.id, err: error }, 'VAD failed');
         this.sendError('vad_error', `Speech detection failed: ${errorMessage(error)}`);
       },
+      () => this.options.engines.endOfTurn?.() ?? null,
     );
     this.live = new LiveTranscript(
       (audio) => this.transcribe(audio),
@@ -197,6 +220,7 @@ export class RealtimeSession {
   start(): void {
     this.emit({ type: 'session.created', session: this.describeSession() });
     this.emit({ type: 'localchat.session.info', conversation_id: this.conversation.id, tutor: this.options.tutor !== undefined });
+    this.sendThinkingTime();
     this.sendVoices();
     this.sendEngineStatus();
     this.options.engines.on('status', this.onStatus);
@@ -253,6 +277,7 @@ export class RealtimeSession {
 
   /** The client went away: stop all work of the current response. */
   close(): void {
+    this.dropSpeculation();
     this.closed = true;
     this.lifetime.abort();
     this.options.engines.off('status', this.onStatus);
@@ -286,6 +311,7 @@ export class RealtimeSession {
           this.sendError('not_supported_in_transcription_session', 'A transcription session has no conversation: send audio with input_audio_buffer.append.', event.event_id);
           return;
         }
+        this.dropSpeculation();
         if (event.item.type === 'function_call_output') return this.addToolOutput(event.item, event.event_id);
         return this.addTypedMessage(event.item, event.event_id);
       case 'conversation.item.retrieve': {
@@ -304,6 +330,14 @@ export class RealtimeSession {
         }
         const overrides = event.response ?? {};
         this.dialogue.cancel('turn_detected');
+        // A turn the client committed after a "maybe done": its reply is ready unless this response asks for another kind.
+        const speculation = this.confirmedSpeculation;
+        this.confirmedSpeculation = null;
+        const plain = Object.keys(overrides).every((key) => key === 'conversation' || key === 'metadata');
+        if (speculation && plain) {
+          this.respond({ speculation });
+          return;
+        }
         this.respond({
           instructions: overrides.instructions,
           modalities: overrides.output_modalities,
@@ -358,10 +392,14 @@ export class RealtimeSession {
           this.transcribeOnly(audio, itemId ?? newId('item'));
           return;
         }
-        this.commitUtterance(audio);
+        this.dropSpeculation();
+        const speculation = this.speculative.take();
+        if (this.commitUtterance(audio, undefined, speculation)) this.confirmedSpeculation = speculation;
+        else speculation?.drop();
         return;
       }
       case 'input_audio_buffer.clear':
+        this.dropSpeculation();
         this.inputAudio.clear();
         this.live.stop();
         this.bufferItemId = null;
@@ -369,7 +407,15 @@ export class RealtimeSession {
         return;
       case 'conversation.item.truncate':
         return this.truncate(event.item_id, event.audio_end_ms, event.event_id);
+      case 'localchat.input_audio_buffer.maybe_done':
+        if (!this.inputAudio.turnDetection && this.settings.type !== 'transcription') this.speculate(this.inputAudio.peek());
+        return;
+      case 'localchat.input_audio_buffer.resumed':
+        this.speculative.drop();
+        if (event.pause_ms !== undefined) this.recordPause(event.pause_ms);
+        return;
       case 'localchat.conversation.reset': {
+        this.dropSpeculation();
         this.dialogue.cancel('client_cancelled');
         this.options.engines.llm().release?.(this.conversation.id);
         this.inputAudio.clear();
@@ -393,6 +439,7 @@ export class RealtimeSession {
         return;
       }
       case 'localchat.conversation.resume': {
+        this.dropSpeculation();
         this.dialogue.cancel('client_cancelled');
         this.options.engines.llm().release?.(this.conversation.id);
         this.inputAudio.clear();
@@ -408,6 +455,7 @@ export class RealtimeSession {
         return;
       }
       case 'localchat.session.end':
+        this.dropSpeculation();
         this.dialogue.cancel('client_cancelled');
         void this.tutor.endSession();
         return;
@@ -470,6 +518,10 @@ export class RealtimeSession {
       };
     }
     if (this.transcriptionItems.has(id)) return userAudioItem(id, this.transcriptionItems.get(id) ?? null);
+    if (this.emptyReplies.has(id)) {
+      const audio = !this.textItems.has(id);
+      return { id, type: 'message', role: 'assistant', object: 'realtime.item', status: 'incomplete', content: [audio ? { type: 'output_audio', transcript: '' } : { type: 'output_text', text: '' }] };
+    }
     return null;
   }
 
@@ -566,6 +618,7 @@ export class RealtimeSession {
       this.conversation.systemPrompt = this.settings.instructions;
       this.prepareLlm();
     }
+    this.applyTurnTaking(update);
     const input = update.audio?.input;
     // A client that sets up server-side turn detection or transcription will speak soon: load
     // speech recognition now. (`turn_detection: null` is also what a typing client sends.)
@@ -585,19 +638,26 @@ export class RealtimeSession {
               ? {
                   // OpenAI's semantic turn model is approximated by the server VAD: eagerness sets the thinking time.
                   silenceDurationMs: SEMANTIC_VAD_SILENCE_MS[detection.eagerness ?? 'auto'],
+                  pauseMs: this.turnTaking.maybeDoneMs,
+                  maxSilenceMs: THINKING_TIME_RANGE.max,
                   createResponse: detection.create_response,
                   interruptResponse: detection.interrupt_response,
                 }
               : {
                   threshold: detection.threshold,
-                  silenceDurationMs: detection.silence_duration_ms,
+                  silenceDurationMs: this.turnTaking.thinkingTime === 'learned' ? this.tutor.learnedThinkingTimeMs() : this.turnTaking.fixedSilenceMs,
+                  pauseMs: this.turnTaking.maybeDoneMs,
+                  maxSilenceMs: THINKING_TIME_RANGE.max,
                   prefixPaddingMs: detection.prefix_padding_ms,
                   createResponse: detection.create_response,
                   interruptResponse: detection.interrupt_response,
                 },
         )
         .then(
-          () => this.emit({ type: 'session.updated', session: this.describeSession() }),
+          () => {
+            this.emit({ type: 'session.updated', session: this.describeSession() });
+            this.sendThinkingTime();
+          },
           (error: unknown) => {
             this.options.logger.warn({ session: this.id, err: error }, 'server VAD unavailable');
             this.sendError('vad_unavailable', `Server-side speech detection is unavailable: ${errorMessage(error)} The rest of the session.update was applied.`, eventId, 'session.audio.input.turn_detection');
@@ -648,6 +708,10 @@ export class RealtimeSession {
     if (!withAudio) this.textItems.add(handle.itemId);
     const output = this.outputs.get(handle.id);
     this.outputs.delete(handle.id);
+    if (handle.started && !outcome.turn) {
+      this.emptyReplies.add(handle.itemId);
+      while (this.emptyReplies.size > 16) this.emptyReplies.delete(this.emptyReplies.values().next().value!);
+    }
     const text = outcome.result?.text ?? outcome.text;
     const finishing = outcome.status !== 'cancelled' && outcome.failure !== 'transcription_failed' && outcome.failure !== 'server_error' && handle.started;
     // With tools the message opens at its first text: a reply that only called functions has none.
@@ -729,6 +793,8 @@ export class RealtimeSession {
 
   /** Starts a response; the dialogue runs it when the previous one stopped and transcripts are in. */
   private respond(overrides: ReplyOverrides): void {
+    // A speculation must never run next to a real response for another text.
+    if (!overrides.speculation) this.dropSpeculation();
     const modalities = overrides.modalities ?? this.settings.modalities;
     const withAudio = modalities.includes('audio');
     const tools = overrides.fixedText ? [] : (overrides.tools ?? this.settings.tools);
@@ -826,53 +892,27 @@ export class RealtimeSession {
     const llm: LLM = overrides.fixedText ? new FixedReply(overrides.fixedText) : engines.llm();
     this.inputAudio.setPlayback(withAudio);
     try {
-      const messages: ChatMessage[] = this.conversation.messages(llm.contextSize, {
-        ...(llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {}),
-      });
-      // Per-response instructions go after the history, so the cached prefix (system prompt and
-      // history) stays valid: replacing the system prompt would re-evaluate the whole conversation.
-      if (overrides.instructions) messages.push({ role: 'system', content: overrides.instructions });
-      const tools = overrides.tools ?? [];
-      const request: ChatRequest = {
-        messages,
-        conversationId: this.conversation.id,
-        ...(this.settings.maxOutputTokens !== 'inf' ? { maxTokens: this.settings.maxOutputTokens } : {}),
-        ...(tools.length
-          ? { tools, toolChoice: overrides.toolChoice ?? 'auto', ...(this.settings.parallelToolCalls !== undefined ? { parallelToolCalls: this.settings.parallelToolCalls } : {}) }
-          : {}),
+      const onEvent = (event: VoiceTurnEvent) => {
+      handle.observe(event);
+      if (event.type === 'text') {
+        send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids(), delta: event.text } : { type: 'response.output_text.delta', ...ids(), delta: event.text });
+      } else if (event.type === 'audio') {
+        for (let offset = 0; offset < event.samples.length; offset += MAX_DELTA_SAMPLES) {
+          const slice = event.samples.subarray(offset, offset + MAX_DELTA_SAMPLES);
+          send({ type: 'response.output_audio.delta', ...ids(), delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
+        }
+      } else if (event.type === 'tool-call-start' || event.type === 'tool-call-delta' || event.type === 'tool-call') {
+        if (!signal.aborted) this.onToolEvent(handle, output, event);
+      } else if (event.type === 'tts-error') {
+        this.options.logger.warn({ session: this.id, err: event.error }, 'TTS failed on a chunk');
+        engines.reportFailure('tts', event.error);
+        send({ type: 'error', error: { type: 'server_error', code: 'tts_error', message: `The voice could not speak part of the reply: ${errorMessage(event.error)}` } });
+      }
       };
-      const result = await runVoiceTurn(
-        {
-          llm,
-          tts: withAudio ? this.tts() : null,
-          fallbackTts: engines.fallbackTts(),
-          request,
-          voice: overrides.voice ?? this.settings.voice,
-          speed: overrides.speed ?? this.settings.speed,
-          delivery: this.settings.delivery,
-          signal,
-          startedAt,
-          timeouts: this.options.turnTimeouts,
-          failureReply: (error) => fallbackReply(errorMessage(error), engines.llmHint()),
-        },
-        (event) => {
-          handle.observe(event);
-          if (event.type === 'text') {
-            send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids(), delta: event.text } : { type: 'response.output_text.delta', ...ids(), delta: event.text });
-          } else if (event.type === 'audio') {
-            for (let offset = 0; offset < event.samples.length; offset += MAX_DELTA_SAMPLES) {
-              const slice = event.samples.subarray(offset, offset + MAX_DELTA_SAMPLES);
-              send({ type: 'response.output_audio.delta', ...ids(), delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
-            }
-          } else if (event.type === 'tool-call-start' || event.type === 'tool-call-delta' || event.type === 'tool-call') {
-            if (!signal.aborted) this.onToolEvent(handle, output, event);
-          } else if (event.type === 'tts-error') {
-            this.options.logger.warn({ session: this.id, err: event.error }, 'TTS failed on a chunk');
-            engines.reportFailure('tts', event.error);
-            send({ type: 'error', error: { type: 'server_error', code: 'tts_error', message: `The voice could not speak part of the reply: ${errorMessage(event.error)}` } });
-          }
-        },
-      );
+      // A speculative reply was prepared unheard: its events so far go out now, the rest as they come.
+      const result = overrides.speculation
+        ? await overrides.speculation.adopt(signal, onEvent)
+        : await runVoiceTurn(this.voiceTurnOptions(llm, overrides, withAudio, signal, startedAt), onEvent);
       if (result.status === 'failed') {
         this.options.logger.warn({ session: this.id, err: result.error }, 'LLM failed during a response');
         engines.reportFailure('llm', result.error);
@@ -885,15 +925,127 @@ export class RealtimeSession {
     }
   }
 
-  /** A committed utterance: a user item now, its transcript when STT is done. */
-  private commitUtterance(audio: Int16Array, itemId?: string): boolean {
+  /** The options of one voice turn: the history (plus `pendingUserText`, a turn not yet in it) and the voice. */
+  private voiceTurnOptions(llm: LLM, overrides: ReplyOverrides, withAudio: boolean, signal: AbortSignal, startedAt: number, pendingUserText?: string): VoiceTurnOptions {
+    const { engines } = this.options;
+    const messages: ChatMessage[] = this.conversation.messages(llm.contextSize, {
+      ...(llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {}),
+    });
+    if (pendingUserText !== undefined) messages.push({ role: 'user', content: pendingUserText });
+    // Per-response instructions go after the history, so the cached prefix (system prompt and
+    // history) stays valid: replacing the system prompt would re-evaluate the whole conversation.
+    if (overrides.instructions) messages.push({ role: 'system', content: overrides.instructions });
+    const tools = overrides.tools ?? [];
+    const request: ChatRequest = {
+      messages,
+      conversationId: this.conversation.id,
+      ...(this.settings.maxOutputTokens !== 'inf' ? { maxTokens: this.settings.maxOutputTokens } : {}),
+      ...(tools.length
+        ? { tools, toolChoice: overrides.toolChoice ?? 'auto', ...(this.settings.parallelToolCalls !== undefined ? { parallelToolCalls: this.settings.parallelToolCalls } : {}) }
+        : {}),
+    };
+    return {
+      llm,
+      tts: withAudio ? this.tts() : null,
+      fallbackTts: engines.fallbackTts(),
+      request,
+      voice: overrides.voice ?? this.settings.voice,
+      speed: overrides.speed ?? this.settings.speed,
+      delivery: this.settings.delivery,
+      signal,
+      startedAt,
+      timeouts: this.options.turnTimeouts,
+      failureReply: (error) => fallbackReply(errorMessage(error), engines.llmHint()),
+    };
+  }
+
+  /**
+   * The learner may be done ("maybe done" pause): transcribe `audio` and prepare the reply unheard
+   * (src/turn/speculation.ts). Only when nothing else is producing, so a speculation never runs
+   * next to a real response; replies with tools are not prepared.
+   */
+  private speculate(audio: Int16Array): void {
+    if (!this.turnTaking.speculativeReply || this.closed || this.dialogue.active || this.confirmedSpeculation) return;
+    if (this.settings.tools.length > 0 && this.settings.toolChoice !== 'none') return;
+    if (audio.length < REALTIME_SAMPLE_RATE / 10) return;
+    const withAudio = this.settings.modalities.includes('audio');
+    const llm = this.options.engines.llm();
+    this.speculative.begin({
+      transcribe: (signal) => this.transcribe(audio, signal),
+      reply: (text, signal, emit) => runVoiceTurn(this.voiceTurnOptions(llm, { tools: [] }, withAudio, signal, performance.now(), text), emit),
+    });
+  }
+
+  /** Drops the running speculation and one waiting for its `response.create`: nothing of them is ever sent. */
+  private dropSpeculation(): void {
+    this.speculative.drop();
+    this.confirmedSpeculation?.drop();
+    this.confirmedSpeculation = null;
+  }
+
+  /** A pause inside the learner's turn (ms): recorded with the profile; the learned thinking time follows. */
+  private recordPause(pauseMs: number): void {
+    this.tutor.recordPause(pauseMs);
+    const detection = this.inputAudio.turnDetection;
+    if (this.turnTaking.thinkingTime === 'learned' && detection && this.settings.turnDetectionType === 'server_vad') {
+      const learned = this.tutor.learnedThinkingTimeMs();
+      if (learned !== detection.silenceDurationMs) void this.inputAudio.configure({ silenceDurationMs: learned }).catch(() => undefined);
+    }
+    this.sendThinkingTime();
+  }
+
+  /** `session.localchat` turn-taking fields, and whether the thinking time is fixed or learned. */
+  private applyTurnTaking(update: SessionConfigUpdate): void {
+    const local = update.localchat;
+    if (local?.speculative_reply !== undefined) {
+      this.turnTaking.speculativeReply = local.speculative_reply;
+      if (!local.speculative_reply) this.dropSpeculation();
+    }
+    if (local?.maybe_done_ms !== undefined) this.turnTaking.maybeDoneMs = local.maybe_done_ms;
+    const detection = update.audio?.input?.turn_detection;
+    const explicit = detection && detection.type === 'server_vad' ? detection.silence_duration_ms : undefined;
+    if (explicit !== undefined) {
+      this.turnTaking.fixedSilenceMs = explicit;
+      this.turnTaking.thinkingTime = 'fixed';
+    }
+    if (local?.thinking_time !== undefined) this.turnTaking.thinkingTime = local.thinking_time;
+    // Settings that change the running detector without a new turn_detection apply at once.
+    const running = this.inputAudio.turnDetection;
+    if (running && detection === undefined && this.settings.turnDetectionType === 'server_vad' && (local?.thinking_time !== undefined || local?.maybe_done_ms !== undefined)) {
+      const silenceDurationMs = this.turnTaking.thinkingTime === 'learned' ? this.tutor.learnedThinkingTimeMs() : this.turnTaking.fixedSilenceMs;
+      void this.inputAudio.configure({ silenceDurationMs, pauseMs: this.turnTaking.maybeDoneMs }).then(() => this.sendThinkingTime(), () => undefined);
+    }
+  }
+
+  /** Sends `localchat.thinking_time` when the value in use or its source changed. */
+  private sendThinkingTime(): void {
+    const learned = this.tutor.learnedThinkingTimeMs();
+    const detection = this.inputAudio.turnDetection;
+    const mode = this.turnTaking.thinkingTime;
+    const inUse = detection?.silenceDurationMs ?? (mode === 'learned' ? learned : this.turnTaking.fixedSilenceMs);
+    const key = `${mode}:${inUse}:${learned}:${this.tutor.pauseCount()}`;
+    if (key === this.lastThinkingTime) return;
+    this.lastThinkingTime = key;
+    this.emit({
+      type: 'localchat.thinking_time',
+      mode,
+      silence_duration_ms: inUse,
+      learned_ms: learned,
+      pauses: this.tutor.pauseCount(),
+      range: { min: THINKING_TIME_RANGE.min, max: THINKING_TIME_RANGE.max },
+    });
+  }
+
+  /** A committed utterance: a user item now, its transcript when STT is done (from `speculation` when one heard it already). */
+  private commitUtterance(audio: Int16Array, itemId?: string, speculation?: Speculation | null): boolean {
     const previous = this.conversation.lastTurn?.id ?? null;
     const seconds = audio.length / REALTIME_SAMPLE_RATE;
     const item = (id: string, transcript?: string) => userAudioItem(id, transcript ?? null);
     let turn;
     try {
       turn = this.dialogue.addSpokenTurn(
-        () => this.transcribe(audio),
+        // A speculation heard the same utterance (nothing but silence came after its pause).
+        speculation ? () => speculation.transcript.catch(() => this.transcribe(audio)) : () => this.transcribe(audio),
         Math.round(seconds * 1000),
         {
           transcribed: (done) => {
@@ -925,7 +1077,7 @@ export class RealtimeSession {
     return true;
   }
 
-  private async transcribe(audio: Int16Array): Promise<string> {
+  private async transcribe(audio: Int16Array, signal: AbortSignal = this.lifetime.signal): Promise<string> {
     const { engines } = this.options;
     const sttStatus = () => engines.status().find((engine) => engine.kind === 'stt');
     const downloading = sttStatus()?.state === 'downloading';
@@ -940,7 +1092,7 @@ export class RealtimeSession {
     }
     const transcript = await stt.transcribe(
       { samples: audio, sampleRate: REALTIME_SAMPLE_RATE },
-      { signal: this.lifetime.signal, ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}) },
+      { signal: signal === this.lifetime.signal ? signal : AbortSignal.any([signal, this.lifetime.signal]), ...(this.settings.transcriptionLanguage ? { language: this.settings.transcriptionLanguage } : {}) },
     );
     return transcript.text.trim();
   }
@@ -950,7 +1102,18 @@ export class RealtimeSession {
     if (this.closed) return;
     const detection = this.inputAudio.turnDetection;
     const transcribing = this.settings.type === 'transcription';
+    if (event.type === 'speech-paused') {
+      if (!transcribing && detection?.createResponse !== false) this.speculate(event.audio);
+      return;
+    }
+    if (event.type === 'speech-resumed') {
+      // The learner goes on: the prepared reply is dropped unheard; the utterance is later transcribed whole.
+      this.speculative.drop();
+      if (!transcribing) this.recordPause(event.pauseMs);
+      return;
+    }
     if (event.type === 'speech-started') {
+      this.speculative.drop();
       this.speechItemId = newId('item');
       this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(event.audioStartMs), item_id: this.speechItemId });
       if (transcribing) this.live.begin(this.speechItemId, true);
@@ -966,7 +1129,9 @@ export class RealtimeSession {
       this.transcribeOnly(event.audio, itemId);
       return;
     }
-    if (this.commitUtterance(event.audio, itemId) && detection?.createResponse !== false) this.respond({});
+    const speculation = detection?.createResponse !== false ? this.speculative.take() : null;
+    if (this.commitUtterance(event.audio, itemId, speculation) && detection?.createResponse !== false) this.respond(speculation ? { speculation } : {});
+    else speculation?.drop();
   }
 
   /** `conversation.item.truncate`: the client played only `audioEndMs` of this reply. */
