@@ -139,7 +139,7 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
     it(`does a spoken turn with ${name}: speech appended in real time, transcribed, answered with the agent instructions`, async () => {
       const config = turnDetection ? { audio: { input: { turnDetection } } } : {};
       const { session, errors, events, waitFor } = await connect([], config);
-      const updated = events.findLast((event) => event.type === 'session.updated') as { session: { audio: { input: { turn_detection: { type: string } } } } };
+      const updated = events.findLast((event) => event.type === 'session.updated') as unknown as { session: { audio: { input: { turn_detection: { type: string } } } } };
       expect(updated.session.audio.input.turn_detection.type).toBe(turnDetection?.type ?? 'semantic_vad');
       const from = llm.requests.length;
       await speakInRealTime(session, concatAudio(silence(400), loadClip('0880'), silence(1500)));
@@ -192,7 +192,7 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
       },
     });
     const { session, errors, events, waitFor } = await connect([getWeather]);
-    const updated = events.findLast((event) => event.type === 'session.updated') as { session: { tools: { name: string }[] } };
+    const updated = events.findLast((event) => event.type === 'session.updated') as unknown as { session: { tools: { name: string }[] } };
     expect(updated.session.tools.map((t) => t.name)).toEqual(['get_weather']);
     const from = llm.requests.length;
     session.sendMessage('What is the weather in Paris?');
@@ -209,7 +209,7 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
     const responseId = (spoken.response as { id: string }).id;
     expect(events.filter((event) => event.type === 'response.output_audio.delta' && event.response_id === responseId).length).toBeGreaterThan(0);
     // The tool call itself was never spoken.
-    const callResponse = events.find((event) => event.type === 'response.done' && JSON.stringify(event.response).includes('function_call')) as { response: { id: string } };
+    const callResponse = events.find((event) => event.type === 'response.done' && JSON.stringify(event.response).includes('function_call')) as unknown as { response: { id: string } };
     expect(events.filter((event) => event.type === 'response.output_audio.delta' && event.response_id === callResponse.response.id)).toEqual([]);
 
     const second = llm.requests[from + 1]!;
