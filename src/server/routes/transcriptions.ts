@@ -5,18 +5,29 @@
  * Fields: `file` (WAV, MP3, FLAC, Ogg Opus/Vorbis/FLAC, WebM Opus: decode-audio.ts; detected from
  * the bytes), `model` (model-names.ts: `whisper-1` and the other aliases, or the STT's own id),
  * `language` (ISO 639-1, passed to the engine), `response_format` (`json` default, `text`,
- * `verbose_json`, `srt`, `vtt`); `prompt`, `temperature` and `timestamp_granularities[]` are
- * accepted and ignored.
+ * `verbose_json`, `srt`, `vtt`), `stream` (`true`: Server-Sent Events, below); `prompt`,
+ * `temperature`, `timestamp_granularities[]`, `include[]` and `chunking_strategy` are accepted and
+ * ignored.
  *
  * `json` and `text` transcribe the whole file in one engine call. `verbose_json`, `srt` and `vtt`
  * split it first into speech segments with the server's VAD (Silero: speech ends after 500 ms of
  * silence, segments of at most 30 s), transcribe each, and report each segment's start and end
  * in seconds; when there is no VAD (or it finds no speech) the whole file is one segment.
+ * `verbose_json` names the language as OpenAI does (`english`); its segments carry every field of OpenAI's (https://platform.openai.com/docs/api-reference/audio/verbose-json-object),
+ * see {@link VerboseSegment}.
+ *
+ * `stream: true` (with `json` or `text`) answers as OpenAI's streamed transcriptions do
+ * (https://platform.openai.com/docs/api-reference/audio/transcript-text-delta-event): one
+ * `transcript.text.delta` event per speech segment as soon as it is transcribed (segments as for
+ * `verbose_json`), then `transcript.text.done` with the whole text and `usage`
+ * (`{type: 'duration', seconds}`), then the end of the stream. A failure after the first event is
+ * an SSE `error` event.
  *
  * Limits: the file at most 25 MB (OpenAI's limit; 413), the audio at most 10 minutes (413);
  * a request that is not multipart/form-data or a file in another format is 415; a missing or
  * unreadable file is 400.
  */
+import { deflateSync } from 'node:zlib';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -28,7 +39,7 @@ import type { EngineSet } from '../../engines/engine-set.js';
 import { AudioDecodeError, SUPPORTED_UPLOADS, type DecodedAudio, decodeAudio } from '../../audio/decode-audio.js';
 import { resample } from '../../audio/resample.js';
 import { StreamingResampler } from '../../audio/streaming-resampler.js';
-import { abortOnDisconnect, clientGone } from './http-streaming.js';
+import { abortOnDisconnect, clientGone, sseData, streamFrom } from './http-streaming.js';
 import { checkTranscriptionModel, sttStatus } from './model-names.js';
 import { OpenAIApiError, engineFailure, engineUnavailable, fromZodError, invalidRequest, openAIErrorHandler } from './openai-errors.js';
 
@@ -56,6 +67,7 @@ export const TranscriptionFields = z.object({
   response_format: z.enum(['json', 'text', 'verbose_json', 'srt', 'vtt']).optional(),
   temperature: z.coerce.number().min(0).max(1).optional(),
   prompt: z.string().optional(),
+  stream: z.stringbool().optional(),
 });
 
 /** One transcribed stretch of the file, times in seconds. */
@@ -64,6 +76,62 @@ export interface TranscriptSegment {
   start: number;
   end: number;
   text: string;
+}
+
+/**
+ * A `verbose_json` segment with all of OpenAI's fields. Each segment is its own engine call, so:
+ * `seek` is the segment's start in Whisper's 10 ms mel frames (Whisper's unit: the offset of the
+ * window the segment was decoded from); `tokens` the token ids when the engine reports them (our
+ * engines do not: `[]`); `temperature` 0 (every engine here decodes greedily); `avg_logprob` and
+ * `no_speech_prob` 0 when the engine does not report them (ours do not; the VAD already decided
+ * the segment is speech); `compression_ratio` computed as Whisper does, the text's UTF-8 length
+ * over its zlib-compressed length (`compression_ratio` in openai/whisper's whisper/utils.py).
+ */
+export interface VerboseSegment extends TranscriptSegment {
+  seek: number;
+  tokens: number[];
+  temperature: number;
+  avg_logprob: number;
+  compression_ratio: number;
+  no_speech_prob: number;
+}
+
+/** `segment` with OpenAI's verbose fields (see {@link VerboseSegment}). */
+export function verboseSegment(segment: TranscriptSegment): VerboseSegment {
+  return {
+    id: segment.id,
+    seek: Math.round(segment.start * 100),
+    start: segment.start,
+    end: segment.end,
+    text: segment.text,
+    tokens: [],
+    temperature: 0,
+    avg_logprob: 0,
+    compression_ratio: compressionRatio(segment.text),
+    no_speech_prob: 0,
+  };
+}
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+
+/**
+ * A language code as OpenAI's `verbose_json` names it: the English name in lower case
+ * (`en` -> `english`, as Whisper's `LANGUAGES` table in openai/whisper's whisper/tokenizer.py);
+ * the code itself when it has no name.
+ */
+export function languageName(code: string): string {
+  try {
+    return (languageNames.of(code) ?? code).toLowerCase();
+  } catch {
+    return code;
+  }
+}
+
+/** UTF-8 length over zlib-compressed length, rounded to 3 decimals (openai/whisper: whisper/utils.py `compression_ratio`). */
+export function compressionRatio(text: string): number {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length === 0) return 0;
+  return round(bytes.length / deflateSync(bytes).length);
 }
 
 /**
@@ -118,6 +186,12 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
     }
     const language = fields.language?.toLowerCase();
     const format = fields.response_format ?? 'json';
+    if (fields.stream) {
+      if (format !== 'json' && format !== 'text') {
+        throw invalidRequest(`Streaming is supported with response_format json or text, not ${format}.`, 'response_format', 'unsupported_value');
+      }
+      return streamTranscript(reply, { engines, stt, audio, signal, language, request, controller });
+    }
     try {
       if (format === 'json' || format === 'text') {
         const transcript = await stt.transcribe({ samples: audio.samples, sampleRate: audio.sampleRate }, { signal, language });
@@ -133,10 +207,11 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
       if (format === 'vtt') return reply.type('text/vtt; charset=utf-8').send(toVtt(result.segments));
       return {
         task: 'transcribe',
-        language: result.language ?? language ?? 'en',
+        language: languageName(result.language ?? language ?? 'en'),
         duration: round(audio.durationSeconds),
         text: result.segments.map((segment) => segment.text).join(' '),
-        segments: result.segments,
+        segments: result.segments.map(verboseSegment),
+        usage: { type: 'duration', seconds: Math.ceil(audio.durationSeconds) },
       };
     } catch (error) {
       if (signal.aborted || isAbortError(error)) return clientGone(reply);
@@ -146,6 +221,67 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
     }
   });
 };
+
+/**
+ * Answers with OpenAI's transcription SSE stream: a `transcript.text.delta` per transcribed speech
+ * segment, then `transcript.text.done`. A failure before the first event is an error response;
+ * later, an `error` event.
+ */
+async function streamTranscript(
+  reply: FastifyReply,
+  context: {
+    engines: EngineSet; stt: STT; audio: DecodedAudio; signal: AbortSignal; language: string | undefined;
+    request: FastifyRequest; controller: AbortController;
+  },
+): Promise<FastifyReply> {
+  const { engines, stt, audio, signal, language, request, controller } = context;
+  const segments = segmentTranscripts(engines, stt, audio, { signal, ...(language ? { language } : {}) }, request);
+  let first: IteratorResult<TranscriptSegment>;
+  try {
+    first = await segments.next();
+  } catch (error) {
+    if (signal.aborted || isAbortError(error)) return clientGone(reply);
+    engines.reportFailure('stt', error);
+    throw engineFailure(error, engines, 'stt');
+  }
+  if (signal.aborted) return clientGone(reply);
+  const usage = { type: 'duration', seconds: Math.ceil(audio.durationSeconds) };
+
+  async function* events(): AsyncGenerator<string> {
+    const texts: string[] = [];
+    let settled = false;
+    try {
+      for (let step = first; !step.done; step = await segments.next()) {
+        if (signal.aborted) return;
+        yield sseData({ type: 'transcript.text.delta', delta: texts.length > 0 ? ` ${step.value.text}` : step.value.text, logprobs: null });
+        texts.push(step.value.text);
+      }
+      settled = true;
+    } catch (error) {
+      settled = true;
+      if (signal.aborted || isAbortError(error)) return;
+      engines.reportFailure('stt', error);
+      request.log.warn({ err: error }, 'speech recognition failed mid-stream');
+      yield sseData({ type: 'error', ...engineFailure(error, engines, 'stt').body() });
+      return;
+    } finally {
+      if (!settled) {
+        controller.abort();
+        await segments.return(undefined);
+      }
+    }
+    engines.reportSuccess('stt');
+    yield sseData({ type: 'transcript.text.done', text: texts.join(' '), logprobs: null, usage });
+  }
+
+  reply
+    .code(200)
+    .header('content-type', 'text/event-stream; charset=utf-8')
+    .header('cache-control', 'no-cache')
+    .header('x-accel-buffering', 'no');
+  // The first SSE comment goes out at once, so the client sees the stream open.
+  return reply.send(streamFrom(': transcription\n\n', events()));
+}
 
 /** A decoding failure as the API error for it. */
 function uploadError(error: unknown): unknown {
@@ -166,6 +302,24 @@ async function transcribeSegments(
   options: { signal: AbortSignal; language?: string },
   request: FastifyRequest,
 ): Promise<{ segments: TranscriptSegment[]; language?: string }> {
+  const segments: TranscriptSegment[] = [];
+  const found: { language?: string } = {};
+  for await (const segment of segmentTranscripts(engines, stt, audio, options, request, found)) segments.push(segment);
+  return { segments, ...(found.language ? { language: found.language } : {}) };
+}
+
+/**
+ * The segments of {@link transcribeSegments} one by one, as each is transcribed. The first
+ * language an engine reports is written to `found.language`.
+ */
+async function* segmentTranscripts(
+  engines: EngineSet,
+  stt: STT,
+  audio: DecodedAudio,
+  options: { signal: AbortSignal; language?: string },
+  request: FastifyRequest,
+  found: { language?: string } = {},
+): AsyncGenerator<TranscriptSegment> {
   let spans = await speechSpans(engines, audio, options.signal).catch((error: unknown) => {
     if (options.signal.aborted) throw error;
     request.log.debug({ err: error }, 'no VAD for transcript segments: the file is one segment');
@@ -174,16 +328,14 @@ async function transcribeSegments(
   if (!spans || spans.length === 0) {
     spans = [{ start: 0, end: audio.durationSeconds, audio: { samples: audio.samples, sampleRate: audio.sampleRate } }];
   }
-  const segments: TranscriptSegment[] = [];
-  let language: string | undefined;
+  let id = 0;
   for (const span of spans) {
     const transcript = await stt.transcribe(span.audio, options);
-    if (options.signal.aborted) break;
-    language ??= transcript.language;
+    if (options.signal.aborted) return;
+    found.language ??= transcript.language;
     const text = transcript.text.trim();
-    if (text) segments.push({ id: segments.length, start: round(span.start), end: round(span.end), text });
+    if (text) yield { id: id++, start: round(span.start), end: round(span.end), text };
   }
-  return { segments, language };
 }
 
 interface SpeechSpan {
@@ -210,7 +362,7 @@ async function speechSpans(engines: EngineSet, audio: DecodedAudio, signal: Abor
     for (const event of await vad.push(samples)) {
       if (event.type === 'speech-started') {
         startMs = event.audioStartMs;
-      } else {
+      } else if (event.type === 'speech-stopped') {
         const endMs = Math.min(event.audioEndMs, audio.durationSeconds * 1000);
         const begin = startMs ?? endMs - (event.audio.length / rate) * 1000;
         spans.push({ start: Math.max(0, begin) / 1000, end: endMs / 1000, audio: { samples: event.audio, sampleRate: rate } });
