@@ -8,6 +8,7 @@ import type { LLM } from '../core/llm.js';
 import type { STT } from '../core/stt.js';
 import type { TTS } from '../core/tts.js';
 import type { StreamingVad, VadSettings } from '../core/vad.js';
+import type { EndOfTurnModel } from '../core/end-of-turn.js';
 
 /** A download in progress, as the model manager reports it. */
 export interface DownloadProgress {
@@ -43,6 +44,8 @@ export interface EngineSet extends EventEmitter<EngineSetEvents> {
   prepareStt(): Promise<STT | null>;
   /** A new server-side VAD for one audio stream (`turn_detection: server_vad`). */
   createVad(settings: VadSettings): Promise<StreamingVad>;
+  /** The semantic end-of-turn model (Smart Turn) if it is loaded; null or absent otherwise. */
+  endOfTurn?(): EndOfTurnModel | null;
   status(): EngineStatus[];
   /** What to tell the learner to check when the LLM fails (engine-specific). */
   llmHint(): string;
@@ -64,6 +67,7 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
       fallbackTts?: TTS | null;
       stt?: STT | null;
       vad?: (settings: VadSettings) => Promise<StreamingVad>;
+      endOfTurn?: EndOfTurnModel | null;
       llmHint?: string;
     },
   ) {
@@ -93,6 +97,9 @@ export class StaticEngineSet extends EventEmitter<EngineSetEvents> implements En
   createVad(settings: VadSettings): Promise<StreamingVad> {
     if (!this.engines.vad) return Promise.reject(new Error('This engine set has no VAD.'));
     return this.engines.vad(settings);
+  }
+  endOfTurn(): EndOfTurnModel | null {
+    return this.engines.endOfTurn ?? null;
   }
   status(): EngineStatus[] {
     const { llm, tts } = this.engines;

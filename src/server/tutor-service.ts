@@ -11,6 +11,7 @@ import type { NewTurn, TurnPatch } from '../store/conversations.js';
 import { type Correction, correctUtterance, diffWords } from '../tutor/corrections.js';
 import { SideWorkScheduler } from '../turn/side-work.js';
 import { type CefrLevel, type LearnerProfile, parseProfile, voiceSpeed } from '../tutor/profile.js';
+import { recordPauses } from '../tutor/thinking-time.js';
 import { buildOpening, buildSystemPrompt } from '../tutor/prompt.js';
 import { type SessionReport, type SessionTurn, computeSessionStats, writeSessionReport } from '../tutor/report.js';
 import { type Scenario, type Topic, findTopic, scenarioLibrary, topicOfTheDay } from '../tutor/scenarios.js';
@@ -19,6 +20,8 @@ import { type WordExplanation, explainWord } from '../tutor/vocabulary.js';
 /** Settings keys kept next to the profile. */
 const SPEED_AUTO_KEY = 'profile.speakingSpeedAuto';
 const ESTIMATED_LEVEL_KEY = 'profile.estimatedLevel';
+/** The learner's recent within-turn pauses, ms (newest last): their learned thinking time. */
+const TURN_PAUSES_KEY = 'profile.turnPauses';
 
 /** What a session is about: free conversation, a topic, or a role-play scenario. */
 export interface SessionTheme {
@@ -79,6 +82,30 @@ export class TutorService {
     store.updateProfile(patch);
     if (speakingSpeed !== undefined) store.setSetting(SPEED_AUTO_KEY, speakingSpeed === 'auto');
     return this.profile();
+  }
+
+  /** The pauses recorded inside the learner's spoken turns, ms, oldest first (empty without a database). */
+  turnPauses(): number[] {
+    const store = this.options.store?.store;
+    if (!store) return [];
+    try {
+      const saved = store.getSettings()[TURN_PAUSES_KEY];
+      return Array.isArray(saved) ? saved.filter((value): value is number => typeof value === 'number' && Number.isFinite(value)) : [];
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not read the learner pauses');
+      return [];
+    }
+  }
+
+  /** Adds within-turn pauses (ms) to the learner's record. Never throws: a failing database keeps nothing. */
+  recordTurnPauses(pauses: number[]): void {
+    const store = this.options.store?.store;
+    if (!store || pauses.length === 0) return;
+    try {
+      store.setSetting(TURN_PAUSES_KEY, recordPauses(this.turnPauses(), pauses));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not save the learner pauses');
+    }
   }
 
   /** The TTS speed for this learner: their choice, or their level's. */

@@ -21,7 +21,9 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 
 import { REALTIME_SAMPLE_RATE } from '../../core/audio.js';
 import { ConfigError, EngineError, ModelLoadError, errorMessage } from '../../core/errors.js';
-import { DEFAULT_VAD_SETTINGS, type StreamingVad, type VadEvent, type VadSettings } from '../../core/vad.js';
+import { DEFAULT_VAD_SETTINGS, type StreamingVad, type VadEvent, type VadPauseEvent, type VadSettings } from '../../core/vad.js';
+
+type AnyVadEvent = VadEvent | VadPauseEvent;
 import {
   CONTEXT_SAMPLES,
   FRAME_MS,
@@ -142,7 +144,7 @@ type Phase =
   /** Above threshold since `startFrame`, not yet for `minSpeechMs`. */
   | { type: 'candidate'; startFrame: number }
   /** A turn: started at `startFrame`, its audio begins at 24 kHz position `audioStart`. */
-  | { type: 'speech'; startFrame: number; audioStart: number; silenceStartFrame: number | undefined };
+  | { type: 'speech'; startFrame: number; audioStart: number; silenceStartFrame: number | undefined; paused: boolean };
 
 /**
  * Silero VAD over a 24 kHz PCM16 stream: `push` audio in pieces of any size and get
@@ -156,6 +158,8 @@ type Phase =
  *   cancels the count); `speech-stopped` reports where that silence began, with the utterance:
  *   `prefixPaddingMs` before the start (never reaching into the previous utterance),
  *   `suffixPaddingMs` after the end, at 24 kHz.
+ * - With `pauseMs` set, `pauseMs` of such silence inside a turn gives `speech-paused` (the
+ *   utterance so far), and speech that comes back after it gives `speech-resumed`.
  * - An utterance's audio never exceeds `maxUtteranceMs`.
  *
  * Events come ~8 ms of audio after the frame that completes them (the resampler's look-ahead).
@@ -220,6 +224,14 @@ export class SileroVad implements StreamingVad {
    * @throws EngineError (engine `silero-vad`) when onnxruntime fails on a frame
    */
   push(samples: Int16Array): Promise<VadEvent[]> {
+    return this.pushDetailed(samples).then((events) => events.filter((event): event is VadEvent => event.type === 'speech-started' || event.type === 'speech-stopped'));
+  }
+
+  /**
+   * As `push`, with `speech-paused` / `speech-resumed` (when `pauseMs` is set) in order among the others.
+   * @throws EngineError (engine `silero-vad`) when onnxruntime fails on a frame
+   */
+  pushDetailed(samples: Int16Array): Promise<AnyVadEvent[]> {
     const generation = this.#generation;
     const copy = samples.slice(); // the caller may reuse its buffer before this push runs
     const run = this.#queue.then(() => this.#process(copy, generation));
@@ -229,7 +241,7 @@ export class SileroVad implements StreamingVad {
 
   /**
    * Changes settings from the next frame on (e.g. a raised threshold while the reply plays).
-   * Keys other than the four `VadSettings` are ignored.
+   * Keys other than the `VadSettings` are ignored.
    * @throws ConfigError for a value out of range (nothing is changed then)
    */
   configure(settings: Partial<VadSettings>): void {
@@ -248,8 +260,8 @@ export class SileroVad implements StreamingVad {
     this.#lastProbability = 0;
   }
 
-  async #process(samples: Int16Array, generation: number): Promise<VadEvent[]> {
-    const events: VadEvent[] = [];
+  async #process(samples: Int16Array, generation: number): Promise<AnyVadEvent[]> {
+    const events: AnyVadEvent[] = [];
     if (generation !== this.#generation) return events;
     this.#history.append(samples);
     const count = framesReady(this.#history.end, this.#nextFrame);
@@ -288,8 +300,9 @@ export class SileroVad implements StreamingVad {
   }
 
   /** The turn-detection state machine, one frame at a time. */
-  #step(frame: number, probability: number, events: VadEvent[]): void {
+  #step(frame: number, probability: number, events: AnyVadEvent[]): void {
     const { threshold, minSpeechMs, silenceDurationMs, prefixPaddingMs } = this.#settings;
+    const pauseMs = this.#settings.pauseMs ?? 0;
     const negativeThreshold = Math.max(threshold - SILERO_HYSTERESIS, MIN_NEGATIVE_THRESHOLD);
     const frameEnd = (frame + 1) * INPUT_FRAME_SAMPLES;
     const phase = this.#phase;
@@ -314,25 +327,34 @@ export class SileroVad implements StreamingVad {
       // Padding takes at most half the length budget, so the utterance always holds speech.
       const padding = Math.min(msToSamples(prefixPaddingMs), msToSamples(this.maxUtteranceMs / 2));
       const audioStart = Math.max(start - padding, this.#floor, this.#history.start, 0);
-      this.#phase = { type: 'speech', startFrame, audioStart, silenceStartFrame: undefined };
+      this.#phase = { type: 'speech', startFrame, audioStart, silenceStartFrame: undefined, paused: false };
       events.push({ type: 'speech-started', audioStartMs: samplesToMs(start) });
       return;
     }
 
-    if (probability >= threshold) phase.silenceStartFrame = undefined;
-    else if (probability < negativeThreshold) phase.silenceStartFrame ??= frame;
+    if (probability >= threshold) {
+      if (phase.paused && phase.silenceStartFrame !== undefined) {
+        events.push({ type: 'speech-resumed', pauseMs: (frame - phase.silenceStartFrame) * FRAME_MS });
+      }
+      phase.paused = false;
+      phase.silenceStartFrame = undefined;
+    } else if (probability < negativeThreshold) phase.silenceStartFrame ??= frame;
     const maxEnd = phase.audioStart + msToSamples(this.maxUtteranceMs);
+    const silenceMs = phase.silenceStartFrame === undefined ? 0 : (frame + 1 - phase.silenceStartFrame) * FRAME_MS;
+    const speechEnd = (phase.silenceStartFrame ?? 0) * INPUT_FRAME_SAMPLES;
+    const audioEnd = Math.min(speechEnd + msToSamples(this.suffixPaddingMs), frameEnd, maxEnd);
 
-    if (phase.silenceStartFrame !== undefined && (frame + 1 - phase.silenceStartFrame) * FRAME_MS >= silenceDurationMs) {
-      const speechEnd = phase.silenceStartFrame * INPUT_FRAME_SAMPLES;
-      const audioEnd = Math.min(speechEnd + msToSamples(this.suffixPaddingMs), frameEnd, maxEnd);
+    if (phase.silenceStartFrame !== undefined && silenceMs >= silenceDurationMs) {
       this.#endUtterance(phase.audioStart, Math.min(speechEnd, audioEnd), audioEnd, events);
     } else if (frameEnd >= maxEnd) {
       this.#endUtterance(phase.audioStart, maxEnd, maxEnd, events);
+    } else if (pauseMs > 0 && !phase.paused && phase.silenceStartFrame !== undefined && silenceMs >= pauseMs) {
+      phase.paused = true;
+      events.push({ type: 'speech-paused', audioEndMs: samplesToMs(Math.min(speechEnd, audioEnd)), audio: this.#history.read(phase.audioStart, audioEnd) });
     }
   }
 
-  #endUtterance(audioStart: number, speechEnd: number, audioEnd: number, events: VadEvent[]): void {
+  #endUtterance(audioStart: number, speechEnd: number, audioEnd: number, events: AnyVadEvent[]): void {
     events.push({ type: 'speech-stopped', audioEndMs: samplesToMs(speechEnd), audio: this.#history.read(audioStart, audioEnd) });
     this.#floor = audioEnd;
     this.#phase = { type: 'silence' };
@@ -371,7 +393,7 @@ function samplesToMs(samples: number): number {
 
 function definedOnly(settings: Partial<VadSettings>): Partial<VadSettings> {
   const result: Partial<VadSettings> = {};
-  for (const key of ['threshold', 'silenceDurationMs', 'prefixPaddingMs', 'minSpeechMs'] as const) {
+  for (const key of ['threshold', 'silenceDurationMs', 'prefixPaddingMs', 'minSpeechMs', 'pauseMs'] as const) {
     const value = settings[key];
     if (value !== undefined) result[key] = value;
   }
@@ -388,6 +410,7 @@ function validSettings(settings: VadSettings): VadSettings {
     silenceDurationMs: nonNegative('silenceDurationMs', settings.silenceDurationMs),
     prefixPaddingMs: nonNegative('prefixPaddingMs', settings.prefixPaddingMs),
     minSpeechMs: nonNegative('minSpeechMs', settings.minSpeechMs),
+    ...(settings.pauseMs !== undefined ? { pauseMs: nonNegative('pauseMs', settings.pauseMs) } : {}),
   };
 }
 

@@ -5,7 +5,9 @@
  * Audio is PCM16 mono 24 kHz; an utterance is capped at `MAX_UTTERANCE_MS`.
  */
 import { REALTIME_SAMPLE_RATE } from '../../core/audio.js';
+import { END_OF_TURN_SAMPLE_RATE, type EndOfTurnModel } from '../../core/end-of-turn.js';
 import { DEFAULT_VAD_SETTINGS, type StreamingVad, type VadSettings } from '../../core/vad.js';
+import { resample } from '../../audio/resample.js';
 
 /** Longest utterance kept, in ms: a learner's turn rarely runs past 30 s; longer audio is cut. */
 export const MAX_UTTERANCE_MS = 30_000;
@@ -18,11 +20,23 @@ export interface TurnDetection extends VadSettings {
   createResponse: boolean;
   /** Cancel the response in progress when speech starts (barge-in). */
   interruptResponse: boolean;
+  /**
+   * With an end-of-turn model: the longest silence that ends a turn the model says is not done, ms
+   * (the turn then waits past `silenceDurationMs` up to this).
+   */
+  maxSilenceMs?: number;
 }
+
+/** P(turn complete) at or above which an end-of-turn model ends the turn at once. */
+export const END_OF_TURN_DONE = 0.5;
 
 export type InputAudioEvent =
   | { type: 'speech-started'; audioStartMs: number }
-  | { type: 'speech-stopped'; audioEndMs: number; audio: Int16Array };
+  | { type: 'speech-stopped'; audioEndMs: number; audio: Int16Array }
+  /** `pauseMs` of silence inside a turn: the learner may be done (`audio`: the utterance so far). */
+  | { type: 'speech-paused'; audioEndMs: number; audio: Int16Array; endOfTurn?: number }
+  /** Speech came back after `speech-paused`; `pauseMs`: how long the pause was. */
+  | { type: 'speech-resumed'; pauseMs: number };
 
 export class InputAudioError extends Error {
   constructor(
@@ -41,11 +55,15 @@ export class InputAudio {
   private detection: TurnDetection | null = null;
   private queue: Promise<void> = Promise.resolve();
   private playback = false;
+  /** The silence that ends a turn was changed for this pause by the end-of-turn model. */
+  private silenceOverridden = false;
 
   constructor(
     private readonly createVad: (settings: VadSettings) => Promise<StreamingVad>,
     private readonly onEvent: (event: InputAudioEvent) => void,
     private readonly onError: (error: unknown) => void,
+    /** Semantic end of turn (e.g. Smart Turn), asked at each pause; null: silence alone decides. */
+    private readonly endOfTurn: () => EndOfTurnModel | null = () => null,
   ) {}
 
   get turnDetection(): TurnDetection | null {
@@ -97,6 +115,11 @@ export class InputAudio {
     this.push(samples);
   }
 
+  /** A copy of the buffered audio, left in place (a client's "maybe done" moment). */
+  peek(): Int16Array {
+    return concat(this.buffered, this.bufferedSamples);
+  }
+
   /** Takes the buffered audio (client-committed turns). Empty when nothing was appended. */
   take(): Int16Array {
     const audio = concat(this.buffered, this.bufferedSamples);
@@ -130,7 +153,49 @@ export class InputAudio {
 
   private async feed(vad: StreamingVad, samples: Int16Array): Promise<void> {
     if (vad !== this.vad) return;
-    for (const event of await vad.push(samples)) this.onEvent(event);
+    const events = vad.pushDetailed ? await vad.pushDetailed(samples) : await vad.push(samples);
+    for (const event of events) {
+      if (vad !== this.vad) return;
+      if (event.type === 'speech-paused') {
+        const probability = await this.askEndOfTurn(vad, event.audio);
+        this.onEvent(probability === undefined ? event : { ...event, endOfTurn: probability });
+        continue;
+      }
+      if (this.silenceOverridden) {
+        // The pause is over (speech resumed or the turn ended): the usual thinking time again.
+        this.silenceOverridden = false;
+        if (this.detection) vad.configure({ silenceDurationMs: this.detection.silenceDurationMs });
+      }
+      this.onEvent(event);
+    }
+  }
+
+  /**
+   * Asks the end-of-turn model about the utterance so far (the frames behind it wait meanwhile):
+   * "done" ends the turn at the next frame; "not done" waits up to `maxSilenceMs`.
+   * @returns P(turn complete), or undefined without a model (or when it failed: silence decides)
+   */
+  private async askEndOfTurn(vad: StreamingVad, audio: Int16Array): Promise<number | undefined> {
+    const model = this.endOfTurn();
+    const detection = this.detection;
+    if (!model || !detection) return undefined;
+    const windowSamples = Math.round((model.windowMs / 1000) * REALTIME_SAMPLE_RATE);
+    const tail = audio.subarray(Math.max(0, audio.length - windowSamples));
+    let probability: number;
+    try {
+      const pcm16k = resample(tail, REALTIME_SAMPLE_RATE, END_OF_TURN_SAMPLE_RATE);
+      const floats = new Float32Array(pcm16k.length);
+      for (let i = 0; i < pcm16k.length; i++) floats[i] = pcm16k[i]! / 32768;
+      probability = await model.predict(floats, { signal: new AbortController().signal });
+    } catch (error) {
+      this.onError(error);
+      return undefined;
+    }
+    if (vad !== this.vad) return probability;
+    const silence = probability >= END_OF_TURN_DONE ? Math.min(detection.pauseMs ?? 0, detection.silenceDurationMs) : Math.max(detection.silenceDurationMs, detection.maxSilenceMs ?? detection.silenceDurationMs);
+    vad.configure({ silenceDurationMs: silence });
+    this.silenceOverridden = true;
+    return probability;
   }
 
   private push(samples: Int16Array): void {

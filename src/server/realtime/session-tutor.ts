@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../core/errors.js';
 import type { Conversation, ConversationTurn } from '../../turn/conversation.js';
 import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
+import { learnedThinkingTimeMs, recordPauses } from '../../tutor/thinking-time.js';
 import type { WriteFailure } from '../../store/safe-store.js';
 import type { SessionTheme, TutorService } from '../tutor-service.js';
 import type { ConversationLoadedEvent, CorrectionPayload, OutgoingEvent } from './server-events.js';
@@ -143,6 +144,30 @@ export class SessionTutor {
     } catch (error) {
       this.logger.info({ err: error }, 'correction failed');
     }
+  }
+
+  /** The learner's within-turn pauses (ms), from the profile; kept in memory without a database. */
+  private pauses: number[] | null = null;
+
+  /** Records a pause inside the learner's spoken turn (ms); saved with the profile. */
+  recordPause(pauseMs: number): void {
+    this.pauses = recordPauses(this.turnPauses(), [pauseMs]);
+    this.tutor?.recordTurnPauses([pauseMs]);
+  }
+
+  /** The turn-end silence learned from this learner's pauses, ms (the default until enough are known). */
+  learnedThinkingTimeMs(): number {
+    return learnedThinkingTimeMs(this.turnPauses());
+  }
+
+  /** How many within-turn pauses are known for this learner. */
+  pauseCount(): number {
+    return this.turnPauses().length;
+  }
+
+  private turnPauses(): number[] {
+    this.pauses ??= this.tutor?.turnPauses() ?? [];
+    return this.pauses;
   }
 
   /** Ends the conversation and sends its report. */

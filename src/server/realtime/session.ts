@@ -338,6 +338,7 @@ export class RealtimeSession {
           this.respond({ speculation });
           return;
         }
+        speculation?.drop();
         this.respond({
           instructions: overrides.instructions,
           modalities: overrides.output_modalities,
@@ -392,7 +393,8 @@ export class RealtimeSession {
           this.transcribeOnly(audio, itemId ?? newId('item'));
           return;
         }
-        this.dropSpeculation();
+        this.confirmedSpeculation?.drop();
+        this.confirmedSpeculation = null;
         const speculation = this.speculative.take();
         if (this.commitUtterance(audio, undefined, speculation)) this.confirmedSpeculation = speculation;
         else speculation?.drop();
@@ -909,6 +911,8 @@ export class RealtimeSession {
         send({ type: 'error', error: { type: 'server_error', code: 'tts_error', message: `The voice could not speak part of the reply: ${errorMessage(event.error)}` } });
       }
       };
+      // A dropped speculation stops its engine calls before this reply's start (never two at once).
+      if (!overrides.speculation) await this.speculative.stopped;
       // A speculative reply was prepared unheard: its events so far go out now, the rest as they come.
       const result = overrides.speculation
         ? await overrides.speculation.adopt(signal, onEvent)
