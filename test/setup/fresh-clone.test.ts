@@ -52,12 +52,19 @@ describe('set-up as the README says, on a fresh clone', () => {
     const install = run('npm', ['install', '--prefer-offline'], { cwd: clone, env, timeoutMs: 480_000 });
     expect(install.status, install.output).toBe(0);
     expectNoNpmWarnings('npm install', install.output);
-    // Every dependency install script is declared (allowed or denied) in package.json.
-    const pending = run('npm', ['install-scripts', 'ls'], { cwd: clone, env });
-    expect(pending.output).toMatch(/No packages with unreviewed install scripts/);
+    // Every dependency install script is declared (allowed or denied) in package.json
+    // (`npm install-scripts` exists from npm 11.16; older npm runs every script and has no list).
+    const [major = 0, minor = 0] = run('npm', ['--version'], { cwd: clone, env }).output.trim().split('.').map(Number);
+    if (major > 11 || (major === 11 && minor >= 16)) {
+      const pending = run('npm', ['install-scripts', 'ls'], { cwd: clone, env });
+      expect(pending.output).toMatch(/No packages with unreviewed install scripts/);
+    } else {
+      console.warn(`npm ${major}.${minor} has no allowScripts: not checking the install-script list.`);
+    }
     // better-sqlite3's native binary is there (prebuilt or compiled); onnxruntime-node fetched no CUDA.
     expect(statSync(join(clone, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')).size).toBeGreaterThan(100_000);
-    expect(readdirSync(join(clone, 'node_modules/onnxruntime-node/bin/napi-v3/linux/x64')).some((file) => file.includes('cuda'))).toBe(false);
+    const ortLinux = join(clone, 'node_modules/onnxruntime-node/bin/napi-v3/linux/x64');
+    if (process.platform === 'linux' && process.arch === 'x64') expect(readdirSync(ortLinux).filter((file) => file.includes('cuda'))).toEqual([]);
   }, 600_000);
 
   it('`npm start` builds, serves /health and the UI, and prints no npm warning', async () => {
