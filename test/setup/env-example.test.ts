@@ -18,7 +18,6 @@ describe('.env.example', () => {
   it('names the environment variable of every config key, once', () => {
     const assigned = [...text.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]);
     const expected = Object.keys(configSchema.shape).map((key) => ENV_KEYS[key as keyof typeof ENV_KEYS]);
-    expect(expected).toHaveLength(32);
     expect(assigned.sort()).toEqual([...expected].sort());
     for (const name of ['LOCALCHAT_TOKEN', 'LOCALCHAT_TTS_BASE_URL', 'LOCALCHAT_STT_MODEL']) expect(assigned).toContain(name);
   });
