@@ -328,6 +328,33 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
     }
   });
 
+  it("hands-free with speech recognition unavailable says so and offers typing, instead of 'Hearing you'", async () => {
+    if (!librivoxAvailable()) throw new Error('pocketsphinx-testdata is missing');
+    const mic = buildFakeMic({ clips: ['0880'], leadMs: 500, tailMs: 3000, name: 'status-ui-nostt.wav' });
+    const micBrowser = await launchChromium(fakeMicArgs(mic.path));
+    engines.set([
+      ...TYPING_ONLY.slice(0, 3),
+      { kind: 'stt', provider: 'whisper', modelId: 'whisper-base.en', state: 'error', message: 'The speech recognition model whisper-base.en is not downloaded and downloads are off.' },
+    ]);
+    try {
+      const context = await micBrowser.newContext({ viewport: { width: 390, height: 844 } });
+      const page = await open(context);
+      await page.locator('.voice-modes input[value="hands-free"]').check();
+      const bar = page.locator('.voice-bar');
+      await expect.poll(() => bar.locator('.voice-bar__text').textContent(), { timeout: 10_000 }).toBe("Speech can't be recognised — please type");
+      // While the learner speaks too.
+      await page.waitForTimeout(1500);
+      expect(await bar.locator('.voice-bar__text').textContent()).not.toContain('Hearing you');
+      expect(await bar.locator('.voice-alert').textContent()).toContain('not downloaded and downloads are off');
+      await bar.locator('button', { hasText: 'Type instead' }).click();
+      await expect.poll(() => page.locator('.voice-modes input[value="typing"]').isChecked()).toBe(true);
+      await context.close();
+    } finally {
+      engines.set(null);
+      await micBrowser.close();
+    }
+  });
+
   it('diagnostics: the timeline of a spoken turn shows every stage, with the server figures', async () => {
     if (!librivoxAvailable()) throw new Error('pocketsphinx-testdata is missing');
     if (!existsSync(join(WEB_ROOT, 'vad', 'silero_vad_v5.onnx'))) throw new Error(`${WEB_ROOT} has no vad/ files: build the web client first.`);
