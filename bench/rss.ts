@@ -194,6 +194,8 @@ export class ChildServer {
   private exited = false;
   port = 0;
   pid = 0;
+  /** The child's ready message. */
+  ready: Record<string, unknown> = {};
 
   private constructor(private readonly child: ChildProcess) {
     child.stderr?.on('data', (data: Buffer) => {
@@ -217,15 +219,20 @@ export class ChildServer {
     });
   }
 
-  static async start(args: string[]): Promise<ChildServer> {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/server-child.ts', ...args], {
+  /**
+   * @param script the child's entry, relative to the repository (default `bench/server-child.ts`)
+   * @param readyTimeoutMs how long it may take to listen (building a large fixture takes minutes)
+   */
+  static async start(args: string[], script = 'bench/server-child.ts', readyTimeoutMs = 60_000): Promise<ChildServer> {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, ...args], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, TEST_LOG_LEVEL: 'silent' },
     });
     const server = new ChildServer(child);
     try {
-      const ready = await server.waitMessage((message) => message.ready === true, 60_000);
+      const ready = await server.waitMessage((message) => message.ready === true, readyTimeoutMs);
+      server.ready = ready;
       server.port = Number(ready.port);
       server.pid = Number(ready.pid);
     } catch (error) {
@@ -261,10 +268,15 @@ export class ChildServer {
 
   /** The child's LLM call log (bench/timed-engines.ts `TimedCall`s, wall-clock ms). */
   async llmCalls(): Promise<TimedCall[]> {
+    return (await this.command('calls')) as TimedCall[];
+  }
+
+  /** Sends `name` on the child's stdin and resolves with the `name` field of its answer. */
+  async command(name: string): Promise<unknown> {
     const seen = this.messages.length;
-    this.child.stdin?.write('calls\n');
-    const reply = await this.waitMessage((message) => 'calls' in message && this.messages.indexOf(message) >= seen, 10_000);
-    return reply.calls as TimedCall[];
+    this.child.stdin?.write(`${name}\n`);
+    const reply = await this.waitMessage((message) => name in message && this.messages.indexOf(message) >= seen, 10_000);
+    return reply[name];
   }
 
   private waitMessage(predicate: (message: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {

@@ -17,9 +17,12 @@
  *   8. Database: save a turn, open a 1,000-turn conversation (issue 4).     -> bench/store.ts
  *   9. `/v1/audio/speech` TTFB and RTF per TTS engine, wav and mp3 (issue 5). -> bench/speech.ts
  *  10. Load: 20 concurrent sessions taking turns vs one session, RSS (issue 5). -> bench/load.ts
+ *  11. A whole 60-turn lesson over /v1/realtime on the embedded engine (and on an OpenAI-compatible
+ *      server such as llama-server with --llm-base-url): TTFT over the lesson, prompt tokens
+ *      evaluated vs new, TTFA with correction cards vs without, cards, RSS.  -> bench/lesson.ts
  *
  * Sections (for --only / --skip): ttfa, voice, stt, corrections, store, speech, rss, load, llm,
- * correction-llm (the last two build/load the ~1 GB GGUF; --quick skips them unless named in --only).
+ * correction-llm, lesson (these three build/load the ~1 GB GGUF; --quick skips them unless named in --only).
  *
  * Options:
  *   --quick            fewer runs everywhere, 10 s of load, skip the GGUF parts (for development)
@@ -36,6 +39,9 @@
  *   --speech-runs N    requests per format and engine (default 5; quick 2)
  *   --load-seconds N   load duration (default 60; quick 10);  --load-sessions N (default 20)
  *   --skip-ttfa --skip-llm --skip-rss   (as --skip ttfa etc.)
+ *   --lesson-turns N   learner turns of the lesson (default 60)
+ *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
+ *   --llm-model NAME   the model name on that server
  *   --out PATH         JSON output (default bench/results/latest.json)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -54,6 +60,7 @@ import { formatMs, median, round, summarize } from './stats.js';
 import { benchTtfa, type TtfaResult } from './ttfa.js';
 import { MAX_SESSIONS_PER_CLIENT } from '../src/server/realtime/rate-limit.js';
 import { benchLoad, LOAD_TARGETS, type LoadResult } from './load.js';
+import { benchLesson, LESSON_TARGETS, type LessonResult } from './lesson.js';
 import { benchSpeech, type SpeechResult } from './speech.js';
 import { benchStore, type StoreBenchResult } from './store.js';
 import { benchCorrectionLlama, benchCorrections, CORRECTIONS_TARGETS, type CorrectionsResult, type LlamaCorrectionResult } from './tutor.js';
@@ -68,7 +75,7 @@ const TARGETS = {
   load_failed_turns: LOAD_TARGETS.failed_turns,
 } as const;
 
-const SECTIONS = ['ttfa', 'voice', 'stt', 'corrections', 'store', 'speech', 'rss', 'load', 'llm', 'correction-llm'] as const;
+const SECTIONS = ['ttfa', 'voice', 'stt', 'corrections', 'store', 'speech', 'rss', 'load', 'llm', 'correction-llm', 'lesson'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -91,6 +98,9 @@ const { values: args } = parseArgs({
     'speech-runs': { type: 'string' },
     'load-seconds': { type: 'string' },
     'load-sessions': { type: 'string' },
+    'lesson-turns': { type: 'string' },
+    'llm-base-url': { type: 'string' },
+    'llm-model': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -105,7 +115,7 @@ const skipped = new Set<Section>([
 ]);
 /** Whether a section runs: named in --only, or (without --only) not skipped, and the GGUF parts not in --quick. */
 const runs = (section: Section): boolean =>
-  only.length > 0 ? only.includes(section) && !skipped.has(section) : !skipped.has(section) && !(quick && (section === 'llm' || section === 'correction-llm'));
+  only.length > 0 ? only.includes(section) && !skipped.has(section) : !skipped.has(section) && !(quick && (section === 'llm' || section === 'correction-llm' || section === 'lesson'));
 const options = {
   quick,
   runs: positiveInt(args.runs, quick ? 2 : 5, '--runs'),
@@ -120,6 +130,7 @@ const options = {
   speechRuns: positiveInt(args['speech-runs'], quick ? 2 : 5, '--speech-runs'),
   loadSeconds: positiveInt(args['load-seconds'], quick ? 10 : 60, '--load-seconds'),
   loadSessions: positiveInt(args['load-sessions'], 20, '--load-sessions'),
+  lessonTurns: positiveInt(args['lesson-turns'], 60, '--lesson-turns'),
   sections: SECTIONS.filter(runs),
   skipTtfa: !runs('ttfa'),
   skipLlm: !runs('llm'),
@@ -252,6 +263,36 @@ if (runs('correction-llm')) {
   log('');
 }
 
+// 11. A whole lesson on the embedded engine (and on an OpenAI-compatible server when given).
+const lesson: Record<string, LessonResult> = {};
+if (runs('lesson')) {
+  const threads = Math.max(...options.threads);
+  const engines = [
+    { name: 'embedded', llmBaseUrl: undefined as string | undefined },
+    ...(args['llm-base-url'] ? [{ name: 'openai-compatible', llmBaseUrl: args['llm-base-url'] }] : []),
+  ];
+  for (const engine of engines) {
+    log(`[lesson] ${engine.name}: ${options.lessonTurns} learner turns over /v1/realtime, replies <= 60 tokens, eSpeak NG, cards on odd turns, ` +
+      `barge-in every 7th reply, typed interruption every 11th${engine.llmBaseUrl ? ` (${engine.llmBaseUrl})` : `, node-llama-cpp ${threads} threads`}`);
+    const result = await benchLesson({
+      turns: options.lessonTurns,
+      threads,
+      ...(engine.llmBaseUrl ? { llmBaseUrl: engine.llmBaseUrl, ...(args['llm-model'] ? { llmModel: args['llm-model'] } : {}) } : {}),
+      chartPath: fileURLToPath(new URL(`./results/lesson-${engine.name}.svg`, import.meta.url)),
+      log,
+    });
+    lesson[engine.name] = result;
+    const s = result.summary;
+    log(`  TTFT p50 turns 2-10 ${formatMs(s.ttft_p50_turns_2_10_ms)}, turns 50-60 ${formatMs(s.ttft_p50_turns_50_60_ms)} (x${s.late_over_early_ttft_ratio ?? '?'}, target <= ${LESSON_TARGETS.late_over_early_ttft_max_ratio}); ` +
+      `prompt tokens evaluated / new ${s.evaluated_prompt_tokens} / ${s.new_prompt_tokens ?? '?'} (x${s.evaluated_over_new_tokens_ratio ?? '?'}, target <= ${LESSON_TARGETS.evaluated_over_new_tokens_max_ratio})`);
+    log(`  TTFA after a card turn / after none: p50 ${formatMs(s.ttfa_after_correction_p50_ms)} / ${formatMs(s.ttfa_after_no_correction_p50_ms)} (x${s.ttfa_on_over_off_p50_ratio}), ` +
+      `p95 ${formatMs(s.ttfa_after_correction_p95_ms)} / ${formatMs(s.ttfa_after_no_correction_p95_ms)} (x${s.ttfa_on_over_off_p95_ratio}); target <= ${LESSON_TARGETS.ttfa_corrections_on_over_off_max_ratio}`);
+    log(`  corrections finished ${s.corrected_turns}/${s.correction_turns} (${Math.round(s.corrected_share * 100)}%, target >= ${LESSON_TARGETS.corrected_turns_min_share * 100}%), cards ${s.cards_shown}, latency p50 ${formatMs(s.correction_latency_p50_ms)}; ` +
+      `RSS ${s.rss_first_mb} -> ${s.rss_last_mb} MB (+${s.rss_growth_mb}, target < ${LESSON_TARGETS.rss_growth_max_mb}); ${s.wall_minutes} min; chart ${result.chart}`);
+    log('');
+  }
+}
+
 machine.loadavg_end = loadAverage();
 const espeak = ttfa.espeak && !('installed' in ttfa.espeak) ? ttfa.espeak : undefined;
 const kokoroResult = ttfa.kokoro && !('installed' in ttfa.kokoro) ? ttfa.kokoro : undefined;
@@ -293,8 +334,20 @@ const result = {
   load_single_ttfa_p50_ms: load?.single.ttfa_p50_ms ?? null,
   load_single_ttfa_p95_ms: load?.single.ttfa_p95_ms ?? null,
   load_rss_max_mb: load?.rss_load_max_mb ?? null,
-  targets: TARGETS,
+  lesson_ttft_p50_turns_2_10_ms: lesson.embedded?.summary.ttft_p50_turns_2_10_ms ?? null,
+  lesson_ttft_p50_turns_50_60_ms: lesson.embedded?.summary.ttft_p50_turns_50_60_ms ?? null,
+  lesson_late_over_early_ttft: lesson.embedded?.summary.late_over_early_ttft_ratio ?? null,
+  lesson_evaluated_over_new_tokens: lesson.embedded?.summary.evaluated_over_new_tokens_ratio ?? null,
+  lesson_ttfa_on_over_off_p50: lesson.embedded?.summary.ttfa_on_over_off_p50_ratio ?? null,
+  lesson_ttfa_on_over_off_p95: lesson.embedded?.summary.ttfa_on_over_off_p95_ratio ?? null,
+  lesson_corrected_share: lesson.embedded?.summary.corrected_share ?? null,
+  lesson_rss_growth_mb: lesson.embedded?.summary.rss_growth_mb ?? null,
+  targets: { ...TARGETS, lesson: LESSON_TARGETS },
   notes: {
+    lesson_ttft_p50_turns_2_10_ms: 'bench/lesson.ts: the real server child with the tutor, node-llama-cpp on the random-weight Qwen2.5-1.5B-shaped Q4_K_M GGUF whose replies re-tokenize to themselves, eSpeak NG; learner message sent -> first LLM token (detail.lesson.embedded.turns)',
+    lesson_evaluated_over_new_tokens: 'prompt tokens evaluated (node-llama-cpp token meter) / prompt tokens new since the conversation\'s previous call, summed over the lesson; target <= 1.2',
+    lesson_ttfa_on_over_off_p50: 'TTFA of replies after a learner turn with a correction card / after one without (cards alternate by turn, same run); target <= 1.10',
+    lesson_corrected_share: 'learner turns with cards on whose correction finished (a card, or no mistakes) before the lesson ended; target >= 0.9',
     ttfa_streaming_ms: 'median over runs; runVoiceTurn turn start -> first audio event, streaming delivery, eSpeak NG, ScriptedLLM at 15 tokens/s (detail.ttfa.espeak)',
     ttfa_whole_reply_ms: 'same, whole_reply delivery (all text first, then all audio), interleaved with the streaming runs',
     pipeline_overhead_ms: 'median over runs of: streaming TTFA - (LLM alone until its tokens cover the first chunk + TTS alone on the first chunk)',
@@ -325,6 +378,7 @@ const result = {
   options,
   duration_s: round((performance.now() - startedAt) / 1000),
   detail: {
+    lesson,
     ttfa,
     llm: llm ?? null,
     rss: rss ?? null,

@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
 import type { EngineStatus } from '../core/engine-status.js';
 import type { EngineSet } from '../engines/engine-set.js';
 import type { TurnTimeouts } from '../turn/voice-turn.js';
@@ -19,7 +20,7 @@ import { RealtimeSession } from './realtime/session.js';
 import type { Config } from '../config.js';
 import { registerApiRoutes, registerConfigRoute } from './api-routes.js';
 import { publicConfig } from './public-config.js';
-import { openAIApi } from './routes/openai-api.js';
+import { openAIApi, realtimeWithoutUpgrade } from './routes/openai-api.js';
 import { registerSecurity } from './security.js';
 import type { TutorService } from './tutor-service.js';
 import type { TlsFiles } from './tls.js';
@@ -83,13 +84,31 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
   const sessions = new Set<RealtimeSession>();
   const sessionsByClient = new Map<RealtimeSession, string>();
   const keepalives = new Map<RealtimeSession, SocketKeepalive>();
+  const sockets = new Map<RealtimeSession, WebSocket>();
   const keepalive: KeepaliveOptions = { ...DEFAULT_KEEPALIVE, ...options.keepalive };
   const allowedHosts = options.allowedHosts ?? [];
   const allowedOrigins = options.allowedOrigins ?? [];
 
   // Registered first, so its hooks mark upgrade requests before the security hooks may refuse
   // them (the plugin then destroys the refused upgrade's socket).
-  await app.register(fastifyWebsocket, { options: { maxPayload: HARD_FRAME_LIMIT_BYTES } });
+  // Shutting down (SIGTERM): a response in progress ends as cancelled with its response.done, and
+  // every socket closes with 1001 "going away" (RFC 6455, section 7.4.1) before the server stops
+  // (the plugin's default closes them with no code, which clients see as 1005).
+  const closeSockets = async (): Promise<void> => {
+    const closing = [...sockets].map(([session, socket]) => {
+      session.shutdown();
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.close(1001, 'The server is shutting down');
+      return closed;
+    });
+    await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  };
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: HARD_FRAME_LIMIT_BYTES },
+    preClose(this: FastifyInstance, done: () => void) {
+      void closeSockets().finally(() => this.websocketServer.close(() => done()));
+    },
+  });
 
   await registerSecurity(app, { token: options.token, allowedHosts, allowedOrigins, tls: options.tls !== undefined });
 
@@ -105,6 +124,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     '/v1/realtime',
     {
       websocket: true,
+      onSend: realtimeWithoutUpgrade,
       preValidation: async (request, reply) => {
         let open = [...sessionsByClient.entries()].filter(([, address]) => address === request.ip).map(([session]) => session);
         // Sessions idle long enough make room (a local process's idle sockets cannot lock the UI out).
@@ -136,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
         },
       });
       sessions.add(session);
+      sockets.set(session, socket);
       sessionsByClient.set(session, request.ip);
       alive = new SocketKeepalive(socket, keepalive, (reason) =>
         request.log.info({ session: session.id, reason }, reason === 'idle' ? 'closing an idle realtime session' : 'closing a realtime session whose peer stopped answering pings'),
@@ -156,6 +177,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
       socket.on('close', () => {
         session.close();
         sessions.delete(session);
+        sockets.delete(session);
         sessionsByClient.delete(session);
         keepalives.delete(session);
         request.log.info({ session: session.id }, 'realtime session closed');
