@@ -11,8 +11,17 @@
  *   Per turn: TTFA = turn sent -> first `response.output_audio.delta` (client-observed) and the
  *   server's `localchat.response.metrics` ttfa_ms. A turn fails when its `response.done` is not
  *   `completed`, it times out, an `error` event arrives during it, or the socket closes.
- *   The server's VmRSS is sampled every 250 ms, its event-loop delay read from the child; a full
- *   GC before and after the load (all sessions closed) shows the heap the load left behind.
+ *   The server's VmRSS is sampled every 250 ms, its event-loop delay read from the child
+ *   (perf_hooks monitorEventLoopDelay: p50/p99/max); a full GC before and after the load (all
+ *   sessions closed) shows the heap the load left behind.
+ *   3. Cancel latency: a probe session sends `response.cancel` at three stages of a reply and
+ *      times `response.cancel` -> `response.done` (client-observed), and counts the reply's
+ *      events that still arrive after its `response.done` (must be 0): `llm_wait` (50 ms after
+ *      `response.created`, before the first sentence is complete), `synthesis` (at the first
+ *      audio delta: eSpeak NG is still producing the sentence), `playback` (400 ms after the first
+ *      audio delta: the first sentence's audio is out and the client would still be playing it;
+ *      the server waits for the LLM's next sentence or synthesizes it). Probed alone before the
+ *      load, and again throughout the load from its own address.
  *
  * The server allows MAX_SESSIONS_PER_CLIENT (8) sessions per client address, so the sessions
  * connect from several loopback addresses (127.0.0.1, 127.0.0.2, ...: all of 127/8 is local on Linux).
@@ -43,6 +52,22 @@ export interface LoadPhase {
   duration_s: number;
 }
 
+/** Cancel probes of one stage. */
+export interface CancelStage {
+  runs: number;
+  /** response.cancel -> response.done, client-observed. */
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Events of the cancelled reply after its response.done (all runs). */
+  deltas_after_done: number;
+  /** Runs whose reply had completed before the cancel went out (not counted in the times). */
+  too_late: number;
+}
+
+export type CancelStageName = 'llm_wait' | 'synthesis' | 'playback';
+export type CancelResult = Record<CancelStageName, CancelStage>;
+
 export interface MemoryAfterGc {
   rssMb: number;
   heapUsedMb: number;
@@ -67,6 +92,11 @@ export interface LoadResult {
   memory_after_load_after_gc: MemoryAfterGc | null;
   threads_load_max: number;
   server_pid: number;
+  /** Cancel probes with no other session, and during the load. */
+  cancel_idle: CancelResult;
+  cancel_load: CancelResult;
+  /** Load TTFA p95 / single-session TTFA p95. */
+  ttfa_p95_load_over_single: number;
 }
 
 export interface LoadOptions {
@@ -102,7 +132,21 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
     }
     await single.close();
     const singlePhase = phase(1, singleTurns, await server.eventLoopDelay(), performance.now() - singleStarted);
-    log(`  single session: ${singlePhase.turns_completed}/${singlePhase.turns_started} turns, TTFA p50 ${singlePhase.ttfa_p50_ms} ms, p95 ${singlePhase.ttfa_p95_ms} ms`);
+    log(`  single session: ${singlePhase.turns_completed}/${singlePhase.turns_started} turns, TTFA p50 ${singlePhase.ttfa_p50_ms} ms, p95 ${singlePhase.ttfa_p95_ms} ms, event-loop delay p99 ${singlePhase.event_loop_delay_ms.p99} ms`);
+    await sleep(500);
+
+    // Cancel probes with nothing else running.
+    const idleProbe = await LoadSession.connect(wsUrl, url, '127.0.0.1');
+    const idleCancels: CancelRun[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const stage of CANCEL_STAGES) {
+        idleCancels.push(await idleProbe.cancelTurn(stage));
+        await sleep(300);
+      }
+    }
+    await idleProbe.close();
+    const cancelIdle = cancelSummary(idleCancels);
+    log(`  cancel -> response.done, one session: ${formatCancel(cancelIdle)}`);
     await sleep(500);
 
     // 2. The load.
@@ -122,6 +166,20 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
       log(`  load: ${((performance.now() - loadStarted) / 1000).toFixed(0)} s, RSS ${latest?.rssMb.toFixed(0) ?? '?'} MB`);
     }, 15_000);
     let loadTurns: TurnResult[][];
+    // Cancel probes during the load, from an address of their own.
+    const loadCancels: CancelRun[] = [];
+    const probing = (async () => {
+      await sleep(Math.min(3000, options.sessions * 150));
+      const probe = await LoadSession.connect(wsUrl, url, `127.0.0.${2 + Math.floor((options.sessions - 1) / MAX_SESSIONS_PER_CLIENT)}`);
+      try {
+        for (let index = 0; performance.now() < deadline; index++) {
+          loadCancels.push(await probe.cancelTurn(CANCEL_STAGES[index % CANCEL_STAGES.length]!));
+          await sleep(300);
+        }
+      } finally {
+        await probe.close();
+      }
+    })();
     try {
       loadTurns = await Promise.all(
         Array.from({ length: options.sessions }, async (_, index) => {
@@ -147,11 +205,13 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
           return turns;
         }),
       );
+      await probing;
     } finally {
       clearInterval(sampler);
       clearInterval(progress);
     }
     const loadDuration = performance.now() - loadStarted;
+    const cancelLoad = cancelSummary(loadCancels);
     const loadPhase = phase(options.sessions, loadTurns.flat(), await server.eventLoopDelay(), loadDuration);
     await sleep(1000);
     const after = procStatus(server.pid);
@@ -163,6 +223,10 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
         `event-loop delay p99 ${loadPhase.event_loop_delay_ms.p99} ms`,
     );
     for (const failure of loadPhase.failures.slice(0, 5)) log(`    failure: ${failure}`);
+    log(`  event-loop delay under load: p50 ${loadPhase.event_loop_delay_ms.p50} ms, p99 ${loadPhase.event_loop_delay_ms.p99} ms, max ${loadPhase.event_loop_delay_ms.max} ms`);
+    log(`  cancel -> response.done under load: ${formatCancel(cancelLoad)}`);
+    const ttfaRatio = singlePhase.ttfa_p95_ms > 0 ? round(loadPhase.ttfa_p95_ms / singlePhase.ttfa_p95_ms) : 0;
+    log(`  TTFA p95 under load / one session: ${ttfaRatio}`);
     return {
       tokens_per_second: options.tokensPerSecond,
       reply_words: TUTOR_REPLY.split(/\s+/).length,
@@ -177,6 +241,9 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
       memory_after_load_after_gc: afterGc.memory,
       threads_load_max: Math.max(...rssSamples.map((sample) => sample.threads)),
       server_pid: server.pid,
+      cancel_idle: cancelIdle,
+      cancel_load: cancelLoad,
+      ttfa_p95_load_over_single: ttfaRatio,
     };
   } finally {
     await server.stop();
@@ -211,6 +278,40 @@ function phase(sessions: number, turns: TurnResult[], eventLoopDelay: LoadPhase[
     event_loop_delay_ms: eventLoopDelay,
     duration_s: round(durationMs / 1000),
   };
+}
+
+const CANCEL_STAGES: readonly CancelStageName[] = ['llm_wait', 'synthesis', 'playback'];
+
+interface CancelRun {
+  stage: CancelStageName;
+  /** response.cancel -> response.done; null when the reply was done before the cancel. */
+  latencyMs: number | null;
+  deltasAfterDone: number;
+  failure?: string;
+}
+
+function cancelSummary(runs: CancelRun[]): CancelResult {
+  const result = {} as CancelResult;
+  for (const stage of CANCEL_STAGES) {
+    const ofStage = runs.filter((run) => run.stage === stage);
+    const times = ofStage.map((run) => run.latencyMs).filter((value): value is number => value !== null);
+    result[stage] = {
+      runs: times.length,
+      p50_ms: round(quantile(times, 0.5)),
+      p99_ms: round(quantile(times, 0.99)),
+      max_ms: round(times.length > 0 ? Math.max(...times) : 0),
+      deltas_after_done: ofStage.reduce((sum, run) => sum + run.deltasAfterDone, 0),
+      too_late: ofStage.filter((run) => run.latencyMs === null).length,
+    };
+  }
+  return result;
+}
+
+function formatCancel(result: CancelResult): string {
+  return CANCEL_STAGES.map((stage) => {
+    const entry = result[stage];
+    return `${stage} p50 ${entry.p50_ms} / p99 ${entry.p99_ms} / max ${entry.max_ms} ms (${entry.runs} runs, ${entry.deltas_after_done} events after done${entry.too_late ? `, ${entry.too_late} too late` : ''})`;
+  }).join('; ');
 }
 
 /** A lean realtime client: no event log (audio is not decoded or kept), one turn at a time. */
@@ -279,6 +380,50 @@ class LoadSession {
           finish({ ok, ...(ok ? {} : { failure: error ?? (ttfaMs === null ? 'no audio' : `status ${status}`) }), ttfaMs: ttfaMs === null ? null : round(ttfaMs), serverTtfaMs: metrics.ttfa_ms, totalMs: totalMs === null ? null : round(totalMs) });
         } else if (type === 'socket.closed') {
           finish({ ok: false, failure: 'socket closed mid-turn', ttfaMs, serverTtfaMs: null, totalMs });
+        }
+      };
+      this.socket.send(JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: USER_MESSAGE }] } }));
+      this.socket.send(JSON.stringify({ type: 'response.create' }));
+    });
+  }
+
+  /**
+   * One turn cancelled at `stage` (see the module header): the cancel -> response.done time and
+   * the reply's events that arrive in the 500 ms after its response.done.
+   */
+  cancelTurn(stage: CancelStageName): Promise<CancelRun> {
+    if (this.closed) return Promise.resolve({ stage, latencyMs: null, deltasAfterDone: 0, failure: 'socket closed' });
+    return new Promise((resolve) => {
+      let cancelAt: number | null = null;
+      let doneAt: number | null = null;
+      let after = 0;
+      let armed: NodeJS.Timeout | undefined;
+      const cancel = () => {
+        if (cancelAt !== null || doneAt !== null) return;
+        cancelAt = performance.now();
+        this.socket.send(JSON.stringify({ type: 'response.cancel' }));
+      };
+      const finish = (run: CancelRun) => {
+        clearTimeout(timer);
+        clearTimeout(armed);
+        this.waiter = null;
+        resolve(run);
+      };
+      const timer = setTimeout(() => finish({ stage, latencyMs: null, deltasAfterDone: after, failure: 'timed out' }), TURN_TIMEOUT_MS);
+      this.waiter = ({ type, at }) => {
+        if (doneAt !== null) {
+          if (type.startsWith('response.output') || type.endsWith('.delta')) after++;
+          return;
+        }
+        if (type === 'response.created' && stage === 'llm_wait') armed = setTimeout(cancel, 50);
+        else if (type === 'response.output_audio.delta' && stage === 'synthesis') cancel();
+        else if (type === 'response.output_audio.delta' && stage === 'playback') armed ??= setTimeout(cancel, 400);
+        else if (type === 'response.done') {
+          doneAt = at;
+          const latencyMs = cancelAt === null ? null : round(at - cancelAt);
+          setTimeout(() => finish({ stage, latencyMs, deltasAfterDone: after }), 500);
+        } else if (type === 'socket.closed') {
+          finish({ stage, latencyMs: null, deltasAfterDone: after, failure: 'socket closed' });
         }
       };
       this.socket.send(JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: USER_MESSAGE }] } }));
