@@ -55,6 +55,8 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
   let server: TestServer;
   let llm: AgentLLM;
   let stt: ScriptedSTT;
+  /** What the stand-in for Whisper hears next. */
+  let heard: string = LIBRIVOX_CLIPS['0880'];
   const sessions: RealtimeSession[] = [];
 
   beforeAll(async () => {
@@ -71,7 +73,7 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
         tokensPerSecond: 80,
       }),
     );
-    stt = new ScriptedSTT({ transcripts: [LIBRIVOX_CLIPS['0880']] });
+    stt = new ScriptedSTT({ transcripts: () => heard });
     server = await startTestServer(new StaticEngineSet({ llm, tts: new ToneTTS(), stt, vad: (settings) => createSileroVad(settings) }));
   });
   afterEach(() => {
@@ -180,9 +182,8 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
     expect(events.filter((event) => event.type === 'error')).toEqual([]);
   });
 
-  it('calls a function tool and speaks its result', async () => {
-    const calls: string[] = [];
-    const getWeather = tool({
+  const weatherTool = (calls: string[]) =>
+    tool({
       name: 'get_weather',
       description: 'The weather forecast for a city.',
       parameters: z.object({ city: z.string() }),
@@ -191,7 +192,10 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
         return JSON.stringify({ ...FORECAST, city });
       },
     });
-    const { session, errors, events, waitFor } = await connect([getWeather]);
+
+  it('calls a function tool and speaks its result', async () => {
+    const calls: string[] = [];
+    const { session, errors, events, waitFor } = await connect([weatherTool(calls)]);
     const updated = events.findLast((event) => event.type === 'session.updated') as unknown as { session: { tools: { name: string }[] } };
     expect(updated.session.tools.map((t) => t.name)).toEqual(['get_weather']);
     const from = llm.requests.length;
@@ -222,6 +226,25 @@ describe.runIf(available)('@openai/agents RealtimeSession against LocalChat', ()
     await waitUntil(() => assistantTexts(session).some((text) => text.includes('sunny in Paris')));
     expect(errors).toEqual([]);
   });
+
+  it('calls a function tool from a spoken question and speaks its result, end to end by voice', async () => {
+    const calls: string[] = [];
+    const { session, errors, waitFor } = await connect([weatherTool(calls)]);
+    heard = 'What is the weather in Paris?';
+    try {
+      let audioChunks = 0;
+      session.on('audio', () => audioChunks++);
+      await speakInRealTime(session, concatAudio(silence(400), loadClip('0930'), silence(1500)));
+      await waitFor('response.function_call_arguments.done');
+      const spoken = await waitFor('response.done', (event) => JSON.stringify(event.response).includes('sunny'));
+      expect((spoken.response as { status: string }).status).toBe('completed');
+      expect(calls).toEqual(['Paris']);
+      expect(audioChunks).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      heard = LIBRIVOX_CLIPS['0880'];
+    }
+  }, 30_000);
 });
 
 /** Polls `probe` until it returns a truthy value (or throws after `timeoutMs`). */
