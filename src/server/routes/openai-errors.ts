@@ -6,6 +6,9 @@
  * | --- | --- | --- |
  * | 400 | `invalid_request_error` | a body that fails validation, malformed JSON, a bad file |
  * | 404 | `invalid_request_error`, code `model_not_found` | an unknown model |
+ * | 404 | `invalid_request_error`, code `unknown_url` | a `/v1` path LocalChat does not serve |
+ * | 405 | `invalid_request_error`, code `method_not_allowed` | a `/v1` path with another method (`Allow` lists the right one) |
+ * | 426 | `invalid_request_error`, code `websocket_upgrade_required` | `GET /v1/realtime` without a WebSocket upgrade |
  * | 413 | `invalid_request_error`, code `request_too_large` / `audio_too_long` | over a limit |
  * | 415 | `invalid_request_error`, code `unsupported_media_type` / `unsupported_audio` | a body or file type not handled |
  * | 502 | `server_error`, code `engine_error` | the engine failed |
