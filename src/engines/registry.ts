@@ -30,6 +30,10 @@ import { SupertonicTTSEngine } from './tts/supertonic.js';
 import { OpenAICompatibleSTT } from './stt/openai-compatible.js';
 import { WhisperSTT } from './stt/whisper.js';
 import { createSileroVad } from './vad/silero-vad.js';
+import type { EndOfTurnModel } from '../core/end-of-turn.js';
+import { SMART_TURN_FILE, SMART_TURN_MODEL_ID } from '../models/turn-catalog.js';
+import { isInstalled, modelFilePath } from '../models/models-dir.js';
+import { SmartTurn } from './end-of-turn/smart-turn.js';
 
 /** How to give LocalChat an LLM: shown in replies, the UI and the terminal. */
 export const HOW_TO_PROVIDE_AN_LLM =
@@ -140,6 +144,8 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
   private sttStatus: EngineStatus | null;
   private sttLoading: Promise<void> | null = null;
   private readonly unavailable: UnavailableLLM;
+  /** Smart Turn, when its optional model is downloaded (`localchat models pull smart-turn-v3.2`). */
+  private endOfTurnModel: EndOfTurnModel | null = null;
 
   constructor(options: EngineRegistryOptions) {
     super();
@@ -170,7 +176,12 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
 
   /** Starts loading every engine in the background; resolves when each has settled (ready or error). */
   async start(): Promise<void> {
-    await Promise.all([this.startLlm(), this.startTts()]);
+    await Promise.all([this.startLlm(), this.startTts(), this.startEndOfTurn()]);
+  }
+
+  /** The semantic end-of-turn model, when it is downloaded and loaded; null otherwise. */
+  endOfTurn(): EndOfTurnModel | null {
+    return this.endOfTurnModel;
   }
 
   llm(): LLM {
@@ -312,6 +323,19 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
     }
     this.llmEngine = new OpenAICompatibleLLM({ baseURL, model, apiKey: this.config.llmApiKey, contextSize: this.config.contextSize, warmup: this.config.llmWarmup });
     this.setLlmStatus({ state: 'ready', modelId: model, message: undefined });
+  }
+
+  /** Loads Smart Turn if its optional model is in the models directory (never downloads it by itself). */
+  private async startEndOfTurn(): Promise<void> {
+    const entry = findCatalogEntry(SMART_TURN_MODEL_ID);
+    if (!entry) return;
+    try {
+      if (!(await isInstalled(entry, this.config.modelsDir))) return;
+      this.endOfTurnModel = await SmartTurn.load(modelFilePath(entry, SMART_TURN_FILE, this.config.modelsDir), entry.id);
+      this.logger.info({ model: entry.id }, 'semantic end of turn ready');
+    } catch (error) {
+      this.logger.warn({ err: error, model: entry.id }, 'semantic end of turn unavailable: turns end on silence alone');
+    }
   }
 
   private async startStt(): Promise<void> {

@@ -18,9 +18,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_STT_MODEL_ID, STT_CATALOG } from './stt-catalog.js';
 import { TTS_CATALOG } from './tts-catalog.js';
+import { TURN_CATALOG } from './turn-catalog.js';
 
 /** What a model is for. */
-export type ModelKind = 'llm' | 'tts' | 'stt';
+export type ModelKind = 'llm' | 'tts' | 'stt' | 'turn';
 
 /** One file of a model, as stored in its Hub repository. */
 export interface ModelFile {
@@ -169,6 +170,7 @@ export const MODEL_CATALOG: readonly CatalogEntry[] = [
   kokoroEntry(DEFAULT_KOKORO_DTYPE),
   ...TTS_CATALOG,
   ...STT_CATALOG,
+  ...TURN_CATALOG,
 ];
 
 /** Every downloadable entry: the catalog plus the Kokoro entries of the other dtypes. */

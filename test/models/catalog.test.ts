@@ -37,7 +37,7 @@ describe('catalog data', () => {
       .map((entry) => entry.id)
       .sort();
     // These download with a logged warning until their commit and SHA-256 are confirmed on the Hub.
-    expect(unpinned).toEqual(['llama-3.2-3b-instruct', 'qwen2.5-0.5b-instruct', 'smollm2-1.7b-instruct', 'supertonic-1', 'supertonic-2', ...STT_CATALOG.map((entry) => entry.id)].sort());
+    expect(unpinned).toEqual(['llama-3.2-3b-instruct', 'qwen2.5-0.5b-instruct', 'smollm2-1.7b-instruct', 'smart-turn-v3.2', 'supertonic-1', 'supertonic-2', ...STT_CATALOG.map((entry) => entry.id)].sort());
     for (const id of [DEFAULT_MODEL_IDS.llm, DEFAULT_MODEL_IDS.tts, 'supertonic-3', 'kokoro-82m-fp32', 'kokoro-82m-fp16', 'kokoro-82m-q4', 'kokoro-82m-q4f16']) expect(unpinned).not.toContain(id);
   });
 
