@@ -4,8 +4,11 @@
  * forced with `tool_choice`, so the structure is known though the words are random) and the
  * OpenAI-compatible engine against a scripted upstream that streams `tool_calls` deltas.
  * Streamed and not; the SDK's own stream accumulator (`chat.completions.stream`) must rebuild
- * the calls from the deltas, and a second request with the results must reach the engine.
+ * the calls from the deltas, and a second request with the results must reach the engine. The AI
+ * SDK forces calls on the embedded engine through `/v1/responses` and `/v1/chat/completions`.
  */
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, jsonSchema, streamText, tool } from 'ai';
 import OpenAI from 'openai';
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +96,42 @@ describe('chat completions with tools on the embedded engine (tiny GGUF)', () =>
     const first = deltas.find((chunk) => chunk.choices[0]?.delta.tool_calls)!;
     expect(first.choices[0]!.delta.tool_calls![0]).toMatchObject({ index: 0, id: call.id, type: 'function', function: { name: call.function.name } });
     expect(deltas.at(-1)!.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('the AI SDK with tools on the embedded engine (tiny GGUF)', () => {
+  let llm: LlamaCppLLM;
+  let url: string;
+
+  beforeAll(async () => {
+    llm = await LlamaCppLLM.create({ modelPath: await buildTinyGguf(), gpu: false, threads: 1, contextSize: 2048, sampling: { seed: 5 } });
+    ({ url } = await startRestServer(new StaticEngineSet({ llm, tts: new ToneTTS() })));
+  });
+  afterAll(async () => {
+    await llm?.dispose();
+  });
+
+  it("forces a tool call through openai('model') (Responses) and openai.chat() (chat completions), streamed and not", async () => {
+    const openai = createOpenAI({ baseURL: `${url}/v1`, apiKey: 'local' });
+    const tools = {
+      lookup: tool({
+        description: 'Look a word up',
+        inputSchema: jsonSchema<{ word: string }>({ type: 'object', properties: { word: { type: 'string', maxLength: 8 } }, required: ['word'], additionalProperties: false }),
+      }),
+    };
+    for (const model of [openai('tiny'), openai.chat('tiny')]) {
+      const result = await generateText({ model, prompt: 'What does "apple" mean?', tools, toolChoice: { type: 'tool', toolName: 'lookup' }, maxOutputTokens: 80 });
+      expect(result.finishReason).toBe('tool-calls');
+      expect(result.toolCalls).toHaveLength(1);
+      expect(result.toolCalls[0]).toMatchObject({ toolName: 'lookup' });
+      expect(typeof (result.toolCalls[0]!.input as { word: unknown }).word).toBe('string');
+
+      const streamed = streamText({ model, prompt: 'And "pear"?', tools, toolChoice: 'required', maxOutputTokens: 80 });
+      const calls = await streamed.toolCalls;
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.toolName).toBe('lookup');
+      expect(await streamed.finishReason).toBe('tool-calls');
+    }
   });
 });
 
