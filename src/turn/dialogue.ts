@@ -286,7 +286,8 @@ export class Dialogue {
   private settle(handle: ResponseHandle, outcome: ResponseOutcome, replyText: string, llmText: string, completed = false): void {
     if (handle.settled) return;
     let turn: ConversationTurn | null = null;
-    if (handle.started && (replyText || completed)) {
+    // A reply that only called functions said nothing: its calls are its history entries.
+    if (handle.started && (replyText || (completed && handle.toolCallItemIds.length === 0))) {
       turn = this.conversation.add(
         {
           id: handle.itemId,

@@ -662,7 +662,8 @@ export class RealtimeSession {
           },
           (error: unknown) => {
             this.options.logger.warn({ session: this.id, err: error }, 'server VAD unavailable');
-            this.sendError('vad_unavailable', `Server-side speech detection is unavailable: ${errorMessage(error)} The rest of the session.update was applied.`, eventId, 'session.audio.input.turn_detection');
+            // The message is shown to the learner as is (the UI offers browser-side detection).
+            this.sendError('vad_unavailable', `Server-side speech detection is unavailable: ${errorMessage(error)}`, eventId, 'session.audio.input.turn_detection');
             this.emit({ type: 'session.updated', session: this.describeSession() });
           },
         );
