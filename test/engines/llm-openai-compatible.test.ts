@@ -339,7 +339,8 @@ describe('OpenAICompatibleLLM warm-up (prepare)', () => {
       await llm.prepare('c1', 'You are a friendly English tutor.', { signal });
       await llm.prepare('c2', 'You are a friendly English tutor.', { signal });
       await llm.prepare('c3', 'You are a strict English tutor.', { signal });
-      const warmups = server.requests.filter((request) => request.path.endsWith('/chat/completions')).map((request) => request.body);
+      expect(server.requests).toHaveLength(0);
+      const warmups = server.warmups.filter((request) => request.path.endsWith('/chat/completions')).map((request) => request.body);
       expect(warmups).toEqual([
         expect.objectContaining({ model: 'm', max_tokens: 1, stream: false, messages: [{ role: 'system', content: 'You are a friendly English tutor.' }] }),
         expect.objectContaining({ max_tokens: 1, messages: [{ role: 'system', content: 'You are a strict English tutor.' }] }),
@@ -354,6 +355,7 @@ describe('OpenAICompatibleLLM warm-up (prepare)', () => {
     try {
       const off = new OpenAICompatibleLLM({ baseURL: server.baseURL, model: 'm', warmup: 'off' });
       await off.prepare('c', 'Prompt.', { signal: new AbortController().signal });
+      expect(server.warmups).toHaveLength(0);
       expect(server.requests).toHaveLength(0);
       expect(new OpenAICompatibleLLM({ baseURL: 'https://api.example.com/v1', model: 'm' }).warmsUp).toBe(false);
       expect(new OpenAICompatibleLLM({ baseURL: 'https://api.example.com/v1', model: 'm', warmup: 'on' }).warmsUp).toBe(true);

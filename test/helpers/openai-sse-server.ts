@@ -28,12 +28,16 @@ export interface SseServerOptions {
 
 export interface SseServer {
   baseURL: string;
+  /** Every request but the warm-ups, in order. */
   requests: { path: string; body: unknown }[];
+  /** Prompt-cache warm-ups (`max_tokens: 1`, not streamed), in order. */
+  warmups: { path: string; body: unknown }[];
   close(): Promise<void>;
 }
 
 export async function startSseServer(options: SseServerOptions): Promise<SseServer> {
   const requests: SseServer['requests'] = [];
+  const warmups: SseServer['warmups'] = [];
   const model = options.model ?? 'test-model';
   let cuts = 0;
   let chatRequests = 0;
@@ -41,18 +45,19 @@ export async function startSseServer(options: SseServerOptions): Promise<SseServ
     let body = '';
     request.on('data', (data) => (body += data));
     request.on('end', async () => {
-      requests.push({ path: request.url ?? '', body: body ? JSON.parse(body) : undefined });
+      const parsedBody = (body ? JSON.parse(body) : undefined) as { stream?: boolean; max_tokens?: number } | undefined;
+      // A prompt-cache warm-up (`max_tokens: 1`, not streamed): answered with one token in a
+      // plain JSON completion, kept apart from the requests the options and tests count.
+      if (parsedBody && parsedBody.stream !== true && parsedBody.max_tokens === 1) {
+        warmups.push({ path: request.url ?? '', body: parsedBody });
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ id: 'chatcmpl-warm', object: 'chat.completion', created: 0, model, choices: [{ index: 0, message: { role: 'assistant', content: 'O' }, finish_reason: 'length' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+        return;
+      }
+      requests.push({ path: request.url ?? '', body: parsedBody });
       if (request.url?.endsWith('/models')) {
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify({ object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'test' }] }));
-        return;
-      }
-      // A prompt-cache warm-up (`max_tokens: 1`, not streamed): answered with one token in a
-      // plain JSON completion, and not counted among the chat requests the options refer to.
-      const request_ = (body ? JSON.parse(body) : {}) as { stream?: boolean; max_tokens?: number };
-      if (request_.stream !== true && request_.max_tokens === 1) {
-        response.setHeader('content-type', 'application/json');
-        response.end(JSON.stringify({ id: 'chatcmpl-warm', object: 'chat.completion', created: 0, model, choices: [{ index: 0, message: { role: 'assistant', content: 'O' }, finish_reason: 'length' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
         return;
       }
       chatRequests++;
@@ -104,6 +109,7 @@ export async function startSseServer(options: SseServerOptions): Promise<SseServ
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    warmups,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

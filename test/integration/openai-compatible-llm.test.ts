@@ -49,7 +49,7 @@ describe('openai-compatible LLM in a realtime turn', () => {
     expect(done.response.status).toBe('completed');
     expect(client.ofType('response.output_audio_transcript.done')[0]?.transcript).toBe('Hello there! How was your day?');
     expect(client.ofType('response.output_audio.delta').length).toBeGreaterThan(0);
-    const body = llm.requests.find((request) => request.path.endsWith('/chat/completions') && (request.body as { stream?: boolean }).stream)?.body as { model: string; stream: boolean; messages: { role: string }[] };
+    const body = llm.requests.find((request) => request.path.endsWith('/chat/completions'))?.body as { model: string; stream: boolean; messages: { role: string }[] };
     expect(body).toMatchObject({ model: 'qwen-test', stream: true });
     expect(body.messages.map((message) => message.role)).toEqual(['system', 'user']);
   });
@@ -57,13 +57,13 @@ describe('openai-compatible LLM in a realtime turn', () => {
   it('warms the server up with the session\'s system prompt when the session opens, before the first turn', async () => {
     const llm = await startLlm({ reply: 'Hello there!', model: 'qwen-test' });
     const { client } = await startApp(llm.baseURL);
-    const isWarmup = (request: SseServer['requests'][number]) => request.path.endsWith('/chat/completions') && (request.body as { max_tokens?: number }).max_tokens === 1;
     const deadline = Date.now() + 10_000;
-    while (!llm.requests.some(isWarmup) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    const chats = llm.requests.filter((request) => request.path.endsWith('/chat/completions'));
+    while (llm.warmups.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     // Nothing was said yet: the warm-up is the only chat request.
-    expect(chats).toHaveLength(1);
-    const warmup = chats[0]!.body as { stream: boolean; max_tokens: number; messages: { role: string; content: string }[] };
+    expect(llm.requests.filter((request) => request.path.endsWith('/chat/completions'))).toHaveLength(0);
+    expect(llm.warmups).toHaveLength(1);
+    expect(llm.warmups[0]!.path).toMatch(/\/chat\/completions$/);
+    const warmup = llm.warmups[0]!.body as { stream: boolean; max_tokens: number; messages: { role: string; content: string }[] };
     expect(warmup).toMatchObject({ model: 'qwen-test', stream: false, max_tokens: 1 });
     expect(warmup.messages).toHaveLength(1);
     expect(warmup.messages[0]!.role).toBe('system');
