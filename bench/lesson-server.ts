@@ -12,7 +12,9 @@
  * `{"verdicts":[…]}`, every finished correction (learner text, epoch time, whether it was a card);
  * `rss` prints `{"rssMb":…}`. Exits when stdin ends or on SIGTERM.
  *
- * Options: --threads N (default: physical cores), --context N, --llm-base-url URL, --llm-model NAME
+ * Options: --threads N (default: physical cores), --context N, --llm-base-url URL, --llm-model NAME,
+ *   --tiny (the tiny `generate: 'words'` GGUF instead of the 1.5B shape: a quick smoke test of the
+ *   benchmark itself, not a measurement)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,7 @@ import { OpenAICompatibleLLM } from '../src/engines/llm/openai-compatible.js';
 import { EspeakTTSEngine } from '../src/engines/tts/espeak.js';
 import { TutorService } from '../src/server/tutor-service.js';
 import { SafeStore } from '../src/store/safe-store.js';
-import { buildShapeRealisticGguf } from '../test/fixtures/gguf-builder.js';
+import { buildShapeRealisticGguf, buildTinyGguf } from '../test/fixtures/gguf-builder.js';
 import { startTestServer } from '../test/helpers/test-server.js';
 import { epochNow } from './timed-engines.js';
 
@@ -113,7 +115,9 @@ let inner: LLM;
 if (baseUrl) {
   inner = new OpenAICompatibleLLM({ baseURL: baseUrl, model: option('--llm-model') ?? 'default', contextSize: Number(option('--context') ?? 8192) });
 } else {
-  const modelPath = await buildShapeRealisticGguf(undefined, 'qwen2.5-1.5b', { generate: 'words', name: 'random-qwen2.5-1.5b-shape-words' });
+  const modelPath = argv.includes('--tiny')
+    ? await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' })
+    : await buildShapeRealisticGguf(undefined, 'qwen2.5-1.5b', { generate: 'words', name: 'random-qwen2.5-1.5b-shape-words' });
   inner = await LlamaCppLLM.create({
     modelPath,
     gpu: false,

@@ -55,6 +55,8 @@ export interface LessonOptions {
   threads?: number;
   llmBaseUrl?: string;
   llmModel?: string;
+  /** The tiny GGUF instead of the 1.5B shape: a smoke test of the benchmark, not a measurement. */
+  tiny?: boolean;
   chartPath: string;
   log: (line: string) => void;
 }
@@ -116,6 +118,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
     ...(options.threads ? ['--threads', String(options.threads)] : []),
     ...(options.llmBaseUrl ? ['--llm-base-url', options.llmBaseUrl] : []),
     ...(options.llmModel ? ['--llm-model', options.llmModel] : []),
+    ...(options.tiny ? ['--tiny'] : []),
   ];
   log(`  starting the server (building the Qwen2.5-1.5B-shaped GGUF the first time: ~1 GB, a few minutes)...`);
   const server = await ChildServer.start(args, 'bench/lesson-server.ts', 15 * 60_000);
@@ -149,7 +152,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
 
       const created = await client.waitFor('response.created', () => true, from, 120_000);
       const responseId = created.response.id ?? '';
-      const firstAudio = await client.waitFor('response.output_audio.delta', (event) => event.response_id === responseId, from, 120_000).catch(() => null);
+      const firstAudio = await client.waitFor('response.output_audio.delta', (event) => event.response_id === responseId, from, 600_000).catch(() => null);
       const firstAudioAt = firstAudio ? epochNow() : null;
       let done;
       if (ending === 'listened') {

@@ -40,6 +40,7 @@
  *   --load-seconds N   load duration (default 60; quick 10);  --load-sessions N (default 20)
  *   --skip-ttfa --skip-llm --skip-rss   (as --skip ttfa etc.)
  *   --lesson-turns N   learner turns of the lesson (default 60)
+ *   --lesson-tiny      the lesson on the tiny GGUF: a smoke test of the benchmark, not a figure
  *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
  *   --llm-model NAME   the model name on that server
  *   --out PATH         JSON output (default bench/results/latest.json)
@@ -99,6 +100,7 @@ const { values: args } = parseArgs({
     'load-seconds': { type: 'string' },
     'load-sessions': { type: 'string' },
     'lesson-turns': { type: 'string' },
+    'lesson-tiny': { type: 'boolean', default: false },
     'llm-base-url': { type: 'string' },
     'llm-model': { type: 'string' },
     out: { type: 'string' },
@@ -277,6 +279,7 @@ if (runs('lesson')) {
     const result = await benchLesson({
       turns: options.lessonTurns,
       threads,
+      tiny: args['lesson-tiny'] ?? false,
       ...(engine.llmBaseUrl ? { llmBaseUrl: engine.llmBaseUrl, ...(args['llm-model'] ? { llmModel: args['llm-model'] } : {}) } : {}),
       chartPath: fileURLToPath(new URL(`./results/lesson-${engine.name}.svg`, import.meta.url)),
       log,

@@ -96,6 +96,8 @@ export interface VoiceTurnResult {
   ttftMs: number | null;
   /** ms from `startedAt` to the first audio sample, null if none. */
   ttfaMs: number | null;
+  /** ms from `startedAt` to the first chunk (clause or sentence) handed to the TTS, null if none. */
+  firstChunkMs?: number | null;
   totalMs: number;
   /** Total audio produced, in samples at 24 kHz. */
   audioSamples: number;
@@ -112,6 +114,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
   const delivery = options.delivery ?? 'streaming';
   let ttftMs: number | null = null;
   let ttfaMs: number | null = null;
+  let firstChunkMs: number | null = null;
   let audioSamples = 0;
   let replyText = '';
   let llmText = '';
@@ -142,6 +145,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     // In whole-reply mode the reply is spoken as one chunk, announced when it is spoken.
     if (delivery !== 'streaming') return;
     const chunk = { index: chunkCount++, text };
+    firstChunkMs ??= now() - startedAt;
     safeEmit({ type: 'chunk', ...chunk });
     chunks.push(chunk);
   };
@@ -304,6 +308,7 @@ export async function runVoiceTurn(options: VoiceTurnOptions, emit: (event: Voic
     ...(status === 'failed' ? { error: llmError } : {}),
     ttftMs,
     ttfaMs,
+    firstChunkMs,
     totalMs: now() - startedAt,
     audioSamples,
   };

@@ -107,6 +107,10 @@ export interface ResponseMetricsEvent {
   /** Time to the first audio sample of the reply. */
   ttfa_ms: number | null;
   total_ms: number;
+  /** Time to the first clause (or sentence) handed to the voice, when there was one. */
+  first_chunk_ms?: number | null;
+  /** How long speech recognition took for the learner turn this reply answers (spoken turns only). */
+  transcribe_ms?: number;
 }
 
 /** Something the learner should know (e.g. "no LLM configured: here is how"). */

@@ -127,6 +127,8 @@ export class RealtimeSession {
   /** Item id announced at `speech_started`, used again at commit. */
   private speechItemId: string | null = null;
   private eventCounter = 0;
+  /** Speech recognition time of recent spoken learner turns, by item id (for the reply's metrics). */
+  private readonly transcribeMs = new Map<string, number>();
   private closed = false;
   /** Speculative replies prepared at "maybe done" pauses (src/turn/speculation.ts). */
   readonly speculative = new SpeculativeTurns(() => this.options.tutor?.sideWork.foreground() ?? (() => undefined));
@@ -790,7 +792,16 @@ export class RealtimeSession {
     });
     const result = outcome.result;
     if (result && outcome.status !== 'cancelled') {
-      this.emit({ type: 'localchat.response.metrics', response_id: handle.id, ttft_ms: round(result.ttftMs), ttfa_ms: round(result.ttfaMs), total_ms: round(result.totalMs) ?? 0 });
+      const transcribeMs = handle.answers ? this.transcribeMs.get(handle.answers.id) : undefined;
+      this.emit({
+        type: 'localchat.response.metrics',
+        response_id: handle.id,
+        ttft_ms: round(result.ttftMs),
+        ttfa_ms: round(result.ttfaMs),
+        total_ms: round(result.totalMs) ?? 0,
+        first_chunk_ms: round(result.firstChunkMs ?? null),
+        ...(transcribeMs !== undefined ? { transcribe_ms: round(transcribeMs) ?? 0 } : {}),
+      });
     }
   }
 
@@ -1047,6 +1058,7 @@ export class RealtimeSession {
     const seconds = audio.length / REALTIME_SAMPLE_RATE;
     const item = (id: string, transcript?: string) => userAudioItem(id, transcript ?? null);
     let turn;
+    const transcribeStart = performance.now();
     try {
       turn = this.dialogue.addSpokenTurn(
         // A speculation heard the same utterance (nothing but silence came after its pause).
@@ -1054,6 +1066,8 @@ export class RealtimeSession {
         Math.round(seconds * 1000),
         {
           transcribed: (done) => {
+            this.transcribeMs.set(done.id, performance.now() - transcribeStart);
+            while (this.transcribeMs.size > 16) this.transcribeMs.delete(this.transcribeMs.keys().next().value!);
             this.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: done.id, content_index: 0, transcript: done.text, usage: { type: 'duration', seconds } });
             this.emit({ type: 'conversation.item.done', previous_item_id: previous, item: item(done.id, done.text) });
           },

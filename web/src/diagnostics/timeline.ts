@@ -32,7 +32,7 @@ export interface TurnTimeline {
   /** `performance.now()` of each stage seen. */
   stages: Partial<Record<StageId, number>>;
   /** The server's figures (`localchat.response.metrics`), ms from the end of the learner's turn. */
-  server: { ttftMs: number | null; ttfaMs: number | null; totalMs: number } | null;
+  server: { ttftMs: number | null; ttfaMs: number | null; totalMs: number; firstChunkMs?: number | null; transcribeMs?: number } | null;
   /** How the reply ended: completed, cancelled, failed; null while it runs. */
   outcome: string | null;
 }
@@ -119,9 +119,19 @@ export class TimelineRecorder {
         break;
       }
       case 'localchat.response.metrics': {
-        const metrics = event as { response_id: string; ttft_ms: number | null; ttfa_ms: number | null; total_ms: number };
+        const metrics = event as { response_id: string; ttft_ms: number | null; ttfa_ms: number | null; total_ms: number; first_chunk_ms?: number | null; transcribe_ms?: number };
         const turn = this.byResponse(metrics.response_id);
-        if (turn) this.patch(turn, { server: { ttftMs: metrics.ttft_ms, ttfaMs: metrics.ttfa_ms, totalMs: metrics.total_ms } });
+        if (turn) {
+          this.patch(turn, {
+            server: {
+              ttftMs: metrics.ttft_ms,
+              ttfaMs: metrics.ttfa_ms,
+              totalMs: metrics.total_ms,
+              ...(metrics.first_chunk_ms !== undefined ? { firstChunkMs: metrics.first_chunk_ms } : {}),
+              ...(metrics.transcribe_ms !== undefined ? { transcribeMs: metrics.transcribe_ms } : {}),
+            },
+          });
+        }
         break;
       }
       default:

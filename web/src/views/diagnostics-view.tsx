@@ -380,7 +380,9 @@ export function TimelinePicture({ turn }: { turn: TurnTimeline }) {
       </ol>
       {turn.server ? (
         <p className="diag-timeline__server">
-          Server, from the end of your turn: first token {turn.server.ttftMs === null ? '–' : formatMs(turn.server.ttftMs)} · first audio{' '}
+          Server, from the end of your turn: {turn.server.transcribeMs !== undefined ? <>speech recognition {formatMs(turn.server.transcribeMs)} · </> : null}first token{' '}
+          {turn.server.ttftMs === null ? '–' : formatMs(turn.server.ttftMs)} ·{' '}
+          {turn.server.firstChunkMs != null ? <>first clause to the voice {formatMs(turn.server.firstChunkMs)} · </> : null}first audio{' '}
           {turn.server.ttfaMs === null ? '–' : formatMs(turn.server.ttfaMs)} · whole reply {formatMs(turn.server.totalMs)}
         </p>
       ) : null}
