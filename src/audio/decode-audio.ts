@@ -54,11 +54,18 @@ export interface DecodeAudioOptions {
   maxSeconds?: number;
   /** Stops decoding (the promise rejects with an AbortError). */
   signal?: AbortSignal;
+  /**
+   * Rate to convert the audio to, Hz, in the worker (libsamplerate, streaming); default: the
+   * file's own rate (Opus: 24 kHz). The length limit applies to the file as it is.
+   */
+  sampleRate?: number;
 }
 
 export interface DecodeHereOptions {
   /** As in `DecodeAudioOptions`. */
   maxSeconds?: number;
+  /** As in `DecodeAudioOptions`. */
+  sampleRate?: number;
   /** Polled between blocks: true stops decoding with an AbortError. */
   cancelled?: () => boolean;
 }
@@ -128,7 +135,7 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeAudioOptions
   try {
     await runTask<void>(
       'decodeAudioTask',
-      { bytes: copy.buffer, maxSeconds: options.maxSeconds ?? DEFAULT_MAX_SECONDS, port: port2 },
+      { bytes: copy.buffer, maxSeconds: options.maxSeconds ?? DEFAULT_MAX_SECONDS, port: port2, ...(options.sampleRate ? { sampleRate: options.sampleRate } : {}) },
       { signal: options.signal, transferList: [copy.buffer, port2] },
     );
     options.signal?.throwIfAborted();
@@ -207,7 +214,11 @@ export async function decodeAudioHere(bytes: Uint8Array, options: DecodeHereOpti
   const samples = collector.result();
   const sampleRate = collector.sampleRate ?? REALTIME_SAMPLE_RATE;
   if (samples.length === 0) throw new AudioDecodeError('invalid_audio', `The ${container.toUpperCase()} file holds no audio.`);
-  return { samples, sampleRate, container, codec, durationSeconds: samples.length / sampleRate };
+  const durationSeconds = samples.length / sampleRate;
+  if (options.sampleRate && options.sampleRate !== sampleRate) {
+    return { samples: await convertRate(samples, sampleRate, options.sampleRate, collector), sampleRate: options.sampleRate, container, codec, durationSeconds };
+  }
+  return { samples, sampleRate, container, codec, durationSeconds };
 }
 
 /**
@@ -317,6 +328,38 @@ function oggDeclared(bytes: Uint8Array): { sampleRate: number; channels: number;
   const last = all.lastIndexOf('OggS', all.length - 27, 'latin1');
   const granule = last >= 0 && last + 14 <= all.length ? all.readBigInt64LE(last + 6) : -1n;
   return { sampleRate: 48_000, channels, ...(granule > 0n ? { frames: Number(granule) } : {}) };
+}
+
+/** Audio converted at a time by `convertRate`, seconds. */
+const CONVERT_SLICE_SECONDS = 10;
+
+/**
+ * Converts the whole decoded audio to `toRate` with a streaming libsamplerate converter (4x faster
+ * than the one-shot sinc for long files), slice by slice, checking for a cancel between slices.
+ */
+async function convertRate(samples: Int16Array, fromRate: number, toRate: number, collector: MonoCollector): Promise<Int16Array> {
+  const { StreamingResampler } = await import('./streaming-resampler.js');
+  const converter = await StreamingResampler.acquire(fromRate, toRate);
+  if (!converter) return resample(samples, fromRate, toRate);
+  try {
+    const out = new Int16Array(Math.floor((samples.length * toRate) / fromRate));
+    let written = 0;
+    const put = (piece: Int16Array) => {
+      const room = Math.min(piece.length, out.length - written);
+      out.set(piece.subarray(0, room), written);
+      written += room;
+    };
+    const step = fromRate * CONVERT_SLICE_SECONDS;
+    for (let offset = 0; offset < samples.length; offset += step) {
+      collector.checkCancelled();
+      put(converter.push(samples.subarray(offset, offset + step)));
+    }
+    // The filter's held-back last milliseconds.
+    put(converter.push(new Int16Array(Math.ceil(fromRate * 0.02))));
+    return out.subarray(0, written);
+  } finally {
+    StreamingResampler.release(converter);
+  }
 }
 
 /** Gathers decoded blocks as mono PCM16, enforcing the limits as blocks are produced. */

@@ -6,4 +6,4 @@ import { register } from 'tsx/esm/api';
 register();
 const tasks = await import(new URL('./audio-worker.ts', import.meta.url).href);
 
-export const { espeakSynthesize, decodeAudioTask, encodeSession } = tasks;
+export const { espeakSynthesize, decodeAudioTask, encodeSession, resampleTask } = tasks;

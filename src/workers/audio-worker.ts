@@ -5,10 +5,12 @@
  * - `espeakSynthesize`: eSpeak NG synthesis, converted to 24 kHz and streamed back block by block
  *   over a `MessagePort` (buffers transferred, not copied); stops at the next block once cancelled.
  * - `decodeAudioTask`: decodes an uploaded audio file with the limits of `decodeAudioHere`.
+ * - `resampleTask`: converts a whole buffer's sample rate (`resampleOffLoop`).
  * - `encodeSession`: a streaming encoder (PCM, WAV, MP3, Ogg Opus) plus resampler for one HTTP
  *   response, driven over a `MessagePort` until `end` or `dispose`.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
 import { type DecodeAnswer, decodeAudioHere, decodeErrorFields } from '../audio/decode-audio.js';
 import { resample } from '../audio/resample.js';
@@ -90,9 +92,24 @@ export async function espeakSynthesize(task: EspeakTask): Promise<number> {
   }
 }
 
+export interface ResampleTask {
+  samples: Int16Array;
+  fromRate: number;
+  toRate: number;
+  control: Int32Array;
+}
+
+/** `resample` (wavefile's sinc) of a whole buffer; the result is moved back, not copied. */
+export function resampleTask(task: ResampleTask): Int16Array {
+  Atomics.store(task.control, STARTED, 1);
+  return Piscina.move(resample(task.samples, task.fromRate, task.toRate)) as Int16Array;
+}
+
 export interface DecodeTask {
   bytes: ArrayBuffer;
   maxSeconds: number;
+  /** Rate to convert the decoded audio to, Hz (none: the file's own). */
+  sampleRate?: number;
   /** Receives the decoded audio (its samples transferred). */
   port: MessagePort;
   control: Int32Array;
@@ -108,6 +125,7 @@ export async function decodeAudioTask(task: DecodeTask): Promise<void> {
     const audio = await decodeAudioHere(new Uint8Array(task.bytes), {
       maxSeconds: task.maxSeconds,
       cancelled: () => Atomics.load(task.control, CANCELLED) !== 0,
+      ...(task.sampleRate ? { sampleRate: task.sampleRate } : {}),
     });
     task.port.postMessage({ audio } satisfies DecodeAnswer, [audio.samples.buffer as ArrayBuffer]);
   } catch (error) {

@@ -25,7 +25,7 @@ export const CANCELLED = 0;
 export const STARTED = 1;
 
 /** The task functions `audio-worker` exports (piscina's `name`). */
-export type WorkerTaskName = 'espeakSynthesize' | 'decodeAudioTask' | 'encodeSession';
+export type WorkerTaskName = 'espeakSynthesize' | 'decodeAudioTask' | 'encodeSession' | 'resampleTask';
 
 /**
  * Added to the workers' nice value on Linux (piscina's `niceIncrement`, through `@napi-rs/nice`):

@@ -23,6 +23,9 @@
  * (`{type: 'duration', seconds}`), then the end of the stream. A failure after the first event is
  * an SSE `error` event.
  *
+ * The file is decoded (and converted to 16 kHz) in the worker pool, off the event loop; absurd
+ * declared rates, channel counts and lengths are refused before decoding (decode-audio.ts).
+ *
  * Limits: the file at most 25 MB (OpenAI's limit; 413), the audio at most 10 minutes (413);
  * a request that is not multipart/form-data or a file in another format is 415; a missing or
  * unreadable file is 400.
@@ -52,6 +55,12 @@ export interface TranscriptionRoutesOptions {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
+/**
+ * Rate the upload is decoded to, Hz, in the worker pool: every STT here works at 16 kHz (Whisper,
+ * Moonshine; the OpenAI-compatible engine uploads 16 kHz), and so does Silero VAD, so nothing of
+ * a long file is converted on the event loop afterwards.
+ */
+export const TRANSCRIPTION_SAMPLE_RATE = 16_000;
 export const DEFAULT_MAX_AUDIO_SECONDS = 600;
 
 /** Turn detection for splitting a file into segments: shorter pauses than a conversation's turns. */
@@ -172,7 +181,7 @@ export const transcriptionRoutes: FastifyPluginAsync<TranscriptionRoutesOptions>
 
     let audio: DecodedAudio;
     try {
-      audio = await decodeAudio(file, { maxSeconds: maxAudioSeconds, signal });
+      audio = await decodeAudio(file, { maxSeconds: maxAudioSeconds, signal, sampleRate: TRANSCRIPTION_SAMPLE_RATE });
     } catch (error) {
       if (signal.aborted) return clientGone(reply);
       throw uploadError(error);
