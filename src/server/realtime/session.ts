@@ -142,6 +142,8 @@ export class RealtimeSession {
     fixedSilenceMs: DEFAULT_VAD_SETTINGS.silenceDurationMs,
   };
   private lastThinkingTime = '';
+  /** Stream time where the last server-VAD utterance ended, ms (for pauses cut off as turn ends). */
+  private lastSpeechEndMs: number | null = null;
   private readonly limiter = new RealtimeRateLimiter();
   private refusedEvents = 0;
   private lastFrameWarning = -Infinity;
@@ -1133,6 +1135,12 @@ export class RealtimeSession {
     }
     if (event.type === 'speech-started') {
       this.speculative.drop();
+      // Speech again soon after a turn ended, while its reply is still coming: the learner was cut
+      // off at a thinking pause. That pause is one of theirs (else only pauses shorter than the
+      // thinking time would ever be learned).
+      const gap = this.lastSpeechEndMs === null ? null : event.audioStartMs - this.lastSpeechEndMs;
+      if (!transcribing && gap !== null && gap > 0 && gap <= THINKING_TIME_RANGE.max && this.dialogue.active) this.recordPause(gap);
+      this.lastSpeechEndMs = null;
       this.speechItemId = newId('item');
       this.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(event.audioStartMs), item_id: this.speechItemId });
       if (transcribing) this.live.begin(this.speechItemId, true);
@@ -1142,6 +1150,7 @@ export class RealtimeSession {
     if (event.type !== 'speech-stopped') return;
     const itemId = this.speechItemId ?? newId('item');
     this.speechItemId = null;
+    this.lastSpeechEndMs = event.audioEndMs;
     this.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(event.audioEndMs), item_id: itemId });
     if (transcribing) {
       this.live.stop();

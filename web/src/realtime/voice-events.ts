@@ -8,6 +8,8 @@
  * - `input_audio_buffer.append` `{ audio }`: base64 PCM16 mono 24 kHz little-endian
  * - `input_audio_buffer.commit`, `input_audio_buffer.clear`
  * - `conversation.item.truncate` `{ item_id, content_index: 0, audio_end_ms }` after a barge-in
+ * - `localchat.input_audio_buffer.maybe_done` / `resumed` `{ pause_ms }` (browser VAD): a short
+ *   pause inside a turn, and speech coming back after it, for the server's speculative reply
  *
  * Server -> client: `input_audio_buffer.committed | cleared | speech_started | speech_stopped`,
  * `conversation.item.input_audio_transcription.delta | completed | failed`,
@@ -53,12 +55,30 @@ export interface SessionInputUpdateEvent {
   };
 }
 
+/**
+ * LocalChat extension (browser VAD): the learner went quiet inside a turn; the audio appended so
+ * far may be the whole turn, so the server prepares the reply unheard (a speculative reply).
+ */
+export interface MaybeDoneEvent {
+  type: 'localchat.input_audio_buffer.maybe_done';
+  event_id?: string;
+}
+
+/** LocalChat extension (browser VAD): speech came back after `maybe_done`, after `pause_ms` of pause. */
+export interface ResumedEvent {
+  type: 'localchat.input_audio_buffer.resumed';
+  event_id?: string;
+  pause_ms?: number;
+}
+
 export type VoiceClientEvent =
   | SessionInputUpdateEvent
   | InputAudioBufferAppendEvent
   | InputAudioBufferCommitEvent
   | InputAudioBufferClearEvent
-  | ConversationItemTruncateEvent;
+  | ConversationItemTruncateEvent
+  | MaybeDoneEvent
+  | ResumedEvent;
 
 export type VoiceServerEvent =
   | InputAudioBufferCommittedEvent

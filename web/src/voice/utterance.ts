@@ -101,6 +101,12 @@ export class UtteranceStream {
     if (this.batch.length >= this.options.batchFrames) this.flush();
   }
 
+  /** Sends the speech batched so far, keeping held silence back (a "maybe done" pause: the server gets every word). */
+  flushSpeech(): void {
+    if (this.ended || this.batch.length === 0) return;
+    this.flush();
+  }
+
   /** Ends the utterance: sends what is left (and at most `trailingFrames` of held silence). */
   end(): void {
     if (this.ended) return;

@@ -66,3 +66,46 @@ describe('VoiceController settings', () => {
     expect(controller.getSnapshot().recording).toBe(false);
   });
 });
+
+describe('VoiceController "maybe done" moments (browser VAD)', () => {
+  it('sends maybe_done after 250 ms of silence inside a turn (every word sent first) and resumed with the pause when speech comes back', () => {
+    const controller = new VoiceController({ mode: 'hands-free', turnDetection: 'browser' });
+    const fake = host();
+    controller.setHost(fake);
+    // Drive the VAD results directly: frames of 32 ms (768 samples at 24 kHz) in the ring.
+    const inner = controller as unknown as {
+      ring: { push(index: number, pcm: Int16Array): void };
+      onVadResult(index: number, probability: number, events: { type: string; frame?: number; startFrame?: number; lastSpeechFrame?: number; reason?: string }[]): void;
+    };
+    let index = 0;
+    const frames = (count: number, probability: number, events: (i: number) => Parameters<typeof inner.onVadResult>[2] = () => []) => {
+      for (let k = 0; k < count; k++, index++) {
+        inner.ring.push(index, new Int16Array(768).fill(probability > 0.5 ? 1000 : 0));
+        inner.onVadResult(index, probability, events(index));
+      }
+    };
+    const appended = () => fake.sent.filter((event) => event.type === 'input_audio_buffer.append').length;
+    frames(10, 0.9, (i) => (i === 7 ? [{ type: 'speech-confirmed', frame: 7, startFrame: 0 }] : []));
+    frames(7, 0.1); // 224 ms: not yet
+    expect(fake.sent.map((event) => event.type)).not.toContain('localchat.input_audio_buffer.maybe_done');
+    frames(1, 0.1); // 256 ms
+    const maybeDone = fake.sent.findIndex((event) => event.type === 'localchat.input_audio_buffer.maybe_done');
+    expect(maybeDone).toBeGreaterThan(0);
+    // Every speech frame was appended before it, none of the silence.
+    const sentSamples = fake.sent.slice(0, maybeDone).reduce((sum, event) => sum + (event.type === 'input_audio_buffer.append' ? Buffer.from(event.audio, 'base64').length / 2 : 0), 0);
+    expect(sentSamples).toBe(10 * 768);
+    frames(2, 0.1);
+    const beforeResume = appended();
+    frames(1, 0.9);
+    const resumed = fake.sent.findIndex((event) => event.type === 'localchat.input_audio_buffer.resumed');
+    expect(fake.sent[resumed]).toEqual({ type: 'localchat.input_audio_buffer.resumed', pause_ms: 10 * 32 });
+    // The resume goes out before the held silence and the new speech.
+    expect(fake.sent.slice(0, resumed).filter((event) => event.type === 'input_audio_buffer.append')).toHaveLength(beforeResume);
+    frames(4, 0.9);
+    frames(29, 0.1, (i) => (i === index && i === 45 ? [{ type: 'speech-end', frame: 45, startFrame: 0, lastSpeechFrame: 22, reason: 'silence' }] : []));
+    const types = fake.sent.map((event) => event.type);
+    expect(types.filter((type) => type === 'localchat.input_audio_buffer.maybe_done')).toHaveLength(2);
+    expect(types.filter((type) => type === 'localchat.input_audio_buffer.resumed')).toHaveLength(1);
+    expect(types.at(-1)).toBe('input_audio_buffer.commit');
+  });
+});

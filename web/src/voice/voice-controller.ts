@@ -64,6 +64,11 @@ const PTT_SPEECH_PROBABILITY = 0.35;
 const UNGATE_DELAY_MS = 300;
 /** Server-VAD streaming: frames per append (96 ms). */
 const STREAM_BATCH_FRAMES = 3;
+/**
+ * Silence inside a turn after which the learner "may be done", ms: the server then prepares the
+ * reply unheard, so it plays as soon as the thinking time confirms the turn.
+ */
+export const MAYBE_DONE_MS = 250;
 /** `server_vad` settings besides the thinking time. */
 const SERVER_VAD = { threshold: 0.5, prefix_padding_ms: 300 } as const;
 /** Microphone frames kept for padding and pre-roll (VAD decisions lag the audio): 8 s. */
@@ -181,6 +186,9 @@ export class VoiceController {
   private pttTimer: ReturnType<typeof setTimeout> | null = null;
   /** Server-VAD mode: the continuous stream. */
   private serverStream: UtteranceStream | null = null;
+  /** Frames of silence since the last speech inside the current turn, and whether `maybe_done` was sent for them. */
+  private silentFrames = 0;
+  private maybeDoneSent = false;
   private serverHearing = false;
 
   private tutorSpeaking = false;
@@ -540,6 +548,7 @@ export class VoiceController {
     const threshold = this.tutorSpeaking && this.settings.bargeIn ? PLAYBACK_THRESHOLDS.positiveSpeechThreshold : NORMAL_THRESHOLDS.positiveSpeechThreshold;
     const frame = this.ring.get(index);
     if (this.utterance && frame && !events.some((event) => event.type === 'speech-confirmed')) {
+      this.trackPause(probability >= threshold);
       this.utterance.add(frame, probability >= threshold);
     }
     for (const event of events) {
@@ -560,8 +569,31 @@ export class VoiceController {
     }
   }
 
+  /**
+   * Tells the server about pauses inside the turn: `maybe_done` after MAYBE_DONE_MS of silence
+   * (the speech so far sent first), `resumed` with the pause's length when speech comes back
+   * (before the held silence and the new speech are sent).
+   */
+  private trackPause(speech: boolean): void {
+    const stream = this.utterance;
+    if (!stream) return;
+    if (speech) {
+      if (this.maybeDoneSent) this.host.send({ type: 'localchat.input_audio_buffer.resumed', pause_ms: this.silentFrames * FRAME_MS });
+      this.silentFrames = 0;
+      this.maybeDoneSent = false;
+      return;
+    }
+    this.silentFrames++;
+    if (!this.maybeDoneSent && this.silentFrames * FRAME_MS >= MAYBE_DONE_MS) {
+      stream.flushSpeech();
+      this.maybeDoneSent = this.host.send({ type: 'localchat.input_audio_buffer.maybe_done' }) !== null;
+    }
+  }
+
   private beginUtterance(startFrame: number, frame: number): void {
     this.utterance?.abort();
+    this.silentFrames = 0;
+    this.maybeDoneSent = false;
     const stream = this.newStream(STREAM_BATCH_FRAMES, 8);
     for (const pcm of this.ring.range(startFrame, frame)) stream.add(pcm);
     this.utterance = stream;
