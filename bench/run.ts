@@ -17,12 +17,17 @@
  *   8. Database: save a turn, open a 1,000-turn conversation (issue 4).     -> bench/store.ts
  *   9. `/v1/audio/speech` TTFB and RTF per TTS engine, wav and mp3 (issue 5). -> bench/speech.ts
  *  10. Load: 20 concurrent sessions taking turns vs one session, RSS (issue 5). -> bench/load.ts
+ *  12. Turn taking: LibriVox utterances with learner-like pauses inserted, fed in real time to the
+ *      server-VAD path; false cut-offs, voice to voice at the true end, speculative replies, for a
+ *      fixed 900 ms and the learned thinking time, each with and without speculation; scripted
+ *      LLM, and the embedded engine on the Qwen2.5-1.5B-shaped GGUF.       -> bench/turns.ts
  *  11. A whole 60-turn lesson over /v1/realtime on the embedded engine (and on an OpenAI-compatible
  *      server such as llama-server with --llm-base-url): TTFT over the lesson, prompt tokens
  *      evaluated vs new, TTFA with correction cards vs without, cards, RSS.  -> bench/lesson.ts
  *
  * Sections (for --only / --skip): ttfa, voice, stt, corrections, store, speech, rss, load, llm,
- * correction-llm, lesson (these three build/load the ~1 GB GGUF; --quick skips them unless named in --only).
+ * correction-llm, lesson (these three build/load the ~1 GB GGUF; --quick skips them unless named in --only),
+ * turns (its embedded-engine part also loads the GGUF; --quick runs the scripted part only).
  *
  * Options:
  *   --quick            fewer runs everywhere, 10 s of load, skip the GGUF parts (for development)
@@ -40,6 +45,7 @@
  *   --load-seconds N   load duration (default 60; quick 10);  --load-sessions N (default 20)
  *   --skip-ttfa --skip-llm --skip-rss   (as --skip ttfa etc.)
  *   --lesson-turns N   learner turns of the lesson (default 60)
+ *   --turn-set N       learner turns per turn-taking configuration (default 12, the first 5 learn; quick 6)
  *   --lesson-tiny      the lesson on the tiny GGUF: a smoke test of the benchmark, not a figure
  *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
  *   --llm-model NAME   the model name on that server
@@ -62,6 +68,7 @@ import { benchTtfa, type TtfaResult } from './ttfa.js';
 import { MAX_SESSIONS_PER_CLIENT } from '../src/server/realtime/rate-limit.js';
 import { benchLoad, LOAD_TARGETS, type LoadResult } from './load.js';
 import { benchLesson, LESSON_TARGETS, type LessonResult } from './lesson.js';
+import { benchTurns, scriptedTurnEngines, type TurnsEngineResult } from './turns.js';
 import { benchSpeech, type SpeechResult } from './speech.js';
 import { benchStore, type StoreBenchResult } from './store.js';
 import { benchCorrectionLlama, benchCorrections, CORRECTIONS_TARGETS, type CorrectionsResult, type LlamaCorrectionResult } from './tutor.js';
@@ -76,7 +83,7 @@ const TARGETS = {
   load_failed_turns: LOAD_TARGETS.failed_turns,
 } as const;
 
-const SECTIONS = ['ttfa', 'voice', 'stt', 'corrections', 'store', 'speech', 'rss', 'load', 'llm', 'correction-llm', 'lesson'] as const;
+const SECTIONS = ['ttfa', 'voice', 'stt', 'corrections', 'store', 'speech', 'rss', 'load', 'llm', 'correction-llm', 'lesson', 'turns'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -100,6 +107,7 @@ const { values: args } = parseArgs({
     'load-seconds': { type: 'string' },
     'load-sessions': { type: 'string' },
     'lesson-turns': { type: 'string' },
+    'turn-set': { type: 'string' },
     'lesson-tiny': { type: 'boolean', default: false },
     'llm-base-url': { type: 'string' },
     'llm-model': { type: 'string' },
@@ -296,6 +304,30 @@ if (runs('lesson')) {
   }
 }
 
+// 12. Turn taking through the server-VAD path (speculative reply, learned thinking time).
+const turns: Record<string, TurnsEngineResult> = {};
+if (runs('turns')) {
+  const count = positiveInt(args['turn-set'], quick ? 6 : 12, '--turn-set');
+  log(`[turns] ${count} LibriVox turns per configuration with learner-like pauses (0.5-2.5 s) inserted, real time through the server VAD; eSpeak NG`);
+  turns.scripted = await benchTurns({ engine: 'scripted', turns: count, engines: () => scriptedTurnEngines(new EspeakTTSEngine(), 150), log });
+  if (!quick || only.includes('turns')) {
+    const { buildShapeRealisticGguf } = await import('../test/fixtures/gguf-builder.js');
+    const { LlamaCppLLM } = await import('../src/engines/llm/llama-cpp.js');
+    const { ScriptedSTT } = await import('../src/testing/scripted-stt.js');
+    const modelPath = await buildShapeRealisticGguf(undefined, 'qwen2.5-1.5b');
+    const threads = Math.max(...options.threads);
+    const llm = await LlamaCppLLM.create({ modelPath, gpu: false, logLevel: 'error', threads, contextSize: 4096 });
+    turns.embedded = await benchTurns({
+      engine: `embedded (random-weight Qwen2.5-1.5B shape, ${threads} threads)`,
+      turns: count,
+      maxOutputTokens: 40,
+      engines: async () => ({ llm, tts: new EspeakTTSEngine(), stt: new ScriptedSTT({ transcripts: ['he was not an ill disposed young man'], delayMs: 150 }) }),
+      log,
+    });
+  }
+  log('');
+}
+
 machine.loadavg_end = loadAverage();
 const espeak = ttfa.espeak && !('installed' in ttfa.espeak) ? ttfa.espeak : undefined;
 const kokoroResult = ttfa.kokoro && !('installed' in ttfa.kokoro) ? ttfa.kokoro : undefined;
@@ -345,6 +377,7 @@ const result = {
   lesson_ttfa_on_over_off_p95: lesson.embedded?.summary.ttfa_on_over_off_p95_ratio ?? null,
   lesson_corrected_share: lesson.embedded?.summary.corrected_share ?? null,
   lesson_rss_growth_mb: lesson.embedded?.summary.rss_growth_mb ?? null,
+  ...turnsKeys(),
   targets: { ...TARGETS, lesson: LESSON_TARGETS },
   notes: {
     lesson_ttft_p50_turns_2_10_ms: 'bench/lesson.ts: the real server child with the tutor, node-llama-cpp on the random-weight Qwen2.5-1.5B-shaped Q4_K_M GGUF whose replies re-tokenize to themselves, eSpeak NG; learner message sent -> first LLM token (detail.lesson.embedded.turns)',
@@ -381,6 +414,7 @@ const result = {
   options,
   duration_s: round((performance.now() - startedAt) / 1000),
   detail: {
+    turns,
     lesson,
     ttfa,
     llm: llm ?? null,
@@ -753,4 +787,21 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name} must be a positive integer, got "${value}"`);
   return parsed;
+}
+
+/** Turn-taking figures per engine and configuration: `turns_<engine>_<config>_<figure>`. */
+function turnsKeys(): Record<string, number | null> {
+  const keys: Record<string, number | null> = {};
+  for (const [engine, result] of Object.entries(turns)) {
+    for (const config of result.configs) {
+      const prefix = `turns_${engine}_${config.config.replace(/[^a-z0-9]+/g, '_')}`;
+      keys[`${prefix}_false_cutoff_rate`] = config.false_cutoff_rate;
+      keys[`${prefix}_voice_to_voice_p50_ms`] = config.voice_to_voice_p50_ms;
+      keys[`${prefix}_voice_to_voice_p95_ms`] = config.voice_to_voice_p95_ms;
+      keys[`${prefix}_thinking_time_end_ms`] = config.thinking_time_end_ms;
+      keys[`${prefix}_speculative_dropped`] = config.speculation.dropped;
+      keys[`${prefix}_stray_audio_deltas`] = config.stray_audio_deltas;
+    }
+  }
+  return keys;
 }
