@@ -323,10 +323,10 @@ export function renderChart(turns: readonly LessonTurn[], engine: string): strin
     if (current.length) segments.push(current.join(' '));
     return segments.map((segment) => `<polyline fill="none" stroke="${color}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${segment}"/>`).join('');
   };
-  const axis = (top: number, max: number, unit: string) => {
+  const axis = (top: number, max: number, unit: string, digits: number) => {
     const ticks = [0, 0.25, 0.5, 0.75, 1].map((share) => {
       const y = top + panel - share * panel;
-      return `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y}" y2="${y}" stroke="#e3e3e3"/><text x="${margin.left - 8}" y="${y + 4}" text-anchor="end">${round(max * share, 1)}${unit}</text>`;
+      return `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y}" y2="${y}" stroke="#e3e3e3"/><text x="${margin.left - 8}" y="${y + 4}" text-anchor="end">${(max * share).toFixed(digits)}${unit}</text>`;
     });
     const turnTicks = turns.filter((turn) => turn.turn === 1 || turn.turn % 10 === 0).map((turn) => `<text x="${x(turn.turn)}" y="${top + panel + 16}" text-anchor="middle">${turn.turn}</text>`);
     return ticks.join('') + turnTicks.join('');
@@ -345,13 +345,13 @@ export function renderChart(turns: readonly LessonTurn[], engine: string): strin
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="${margin.left}" y="22" font-size="15" font-weight="bold">A 60-turn lesson — ${escapeXml(engine)}</text>
+<text x="${margin.left}" y="22" font-size="15" font-weight="bold">A ${turns.length}-turn lesson — ${escapeXml(engine)}</text>
 ${marks}
-${axis(margin.top, maxSeconds, ' s')}
+${axis(margin.top, maxSeconds, ' s', 1)}
 ${line(ttft, margin.top, maxSeconds, '#1f6feb')}
 ${line(ttfa, margin.top, maxSeconds, '#d97706', '5 3')}
 <text x="${width - margin.right}" y="${margin.top - 6}" text-anchor="end"><tspan fill="#1f6feb">— TTFT</tspan>  <tspan fill="#d97706">- - TTFA</tspan>  <tspan fill="#e07070">| barge-in</tspan>  <tspan fill="#6090e0">| typed interruption</tspan></text>
-${axis(top2, maxTokens, '')}
+${axis(top2, maxTokens, '', 0)}
 ${line(fresh, top2, maxTokens, '#9ca3af', '4 3')}
 ${line(evaluated, top2, maxTokens, '#16a34a')}
 <text x="${width - margin.right}" y="${top2 - 6}" text-anchor="end"><tspan fill="#16a34a">— prompt tokens evaluated (measured)</tspan>  <tspan fill="#6b7280">- - new since the previous turn</tspan></text>
