@@ -71,7 +71,7 @@ async function cancelOnce(trigger: 'response.output_audio.delta' | 'response.out
     await sleep(400);
     const types = client.events.slice(start).map((event) => event.type);
     const after = types.slice(types.indexOf('response.done') + 1).filter((type) => type.startsWith('response.output') || type.endsWith('.delta'));
-    return { latencyMs, after, status: done.response.status };
+    return { latencyMs, after, status: String(done.response.status) };
   } finally {
     await client.close();
   }
