@@ -19,8 +19,12 @@ import { type StreamAudioFormat, createStreamEncoder } from '../audio/stream-enc
 import { ESPEAK_NATIVE_RATE, loadEspeakWasm, synthesizeBlocks } from '../engines/tts/espeak-wasm.js';
 import { CANCELLED, STARTED } from './pool.js';
 
-/** Audio gathered before a block is sent to the main thread, in eSpeak samples (~50 ms). */
-const ESPEAK_SEND_SAMPLES = Math.round(ESPEAK_NATIVE_RATE * 0.05);
+/**
+ * Audio gathered before a block is sent to the main thread, in eSpeak samples (200 ms: eSpeak makes
+ * it in ~1-2 ms, so the first audio is hardly later, and the event loop handles 5 messages a second
+ * of speech instead of one per ~100 ms eSpeak block).
+ */
+const ESPEAK_SEND_SAMPLES = Math.round(ESPEAK_NATIVE_RATE * 0.2);
 /** Silence run through the resampler after a synthesis: pushes out its held-back last ms. */
 const RESAMPLER_FLUSH_SECONDS = 0.02;
 

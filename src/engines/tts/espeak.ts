@@ -7,7 +7,7 @@
  * long paragraph), so it runs in the worker pool (src/workers/pool.ts), never on the event loop:
  * each worker holds its own copy of the module (./espeak-wasm.ts). The worker converts eSpeak's
  * native 22,050 Hz to the realtime protocol's 24 kHz with a streaming resampler and sends the
- * audio back in ~50 ms blocks as it is made, so the engine reports `sampleRate: 24000` and yields
+ * audio back in ~200 ms blocks as it is made, so the engine reports `sampleRate: 24000` and yields
  * several chunks for a long text. A cancel drops a call still queued for a worker and stops a
  * running one at eSpeak's next block; nothing is yielded after the signal aborts.
  */
@@ -112,7 +112,7 @@ export class EspeakTTSEngine implements TTS {
   }
 
   /**
-   * Synthesizes `text` into 24 kHz PCM16 chunks (~50 ms each, as the worker makes them; nothing for
+   * Synthesizes `text` into 24 kHz PCM16 chunks (~200 ms each, as the worker makes them; nothing for
    * blank text). Aborting before or during the call yields nothing more: a call still waiting for a
    * worker is dropped, a running one stops at eSpeak's next block. Stopping the iteration early
    * cancels the same way.
