@@ -52,6 +52,8 @@ export interface SessionInputUpdateEvent {
         transcription?: { model?: string };
       };
     };
+    /** LocalChat extension: the server VAD's thinking time follows the learner's pauses. */
+    localchat?: { thinking_time?: 'learned' | 'fixed' };
   };
 }
 

@@ -234,6 +234,9 @@ export function useSession(): Session {
           voice.serverSpeech(true);
           if (voice.currentSettings.bargeIn) bargeIn(false);
           break;
+        case 'localchat.thinking_time':
+          voice.serverThinkingTime(event);
+          break;
         case 'input_audio_buffer.speech_stopped':
           voice.serverSpeech(false);
           break;

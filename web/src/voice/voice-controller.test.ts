@@ -20,16 +20,17 @@ function host(): VoiceHost & { sent: VoiceClientEvent[] } {
 
 describe('VoiceController settings', () => {
   it('starts in typing mode with learner-friendly defaults', () => {
-    expect(DEFAULT_VOICE_SETTINGS).toEqual({ mode: 'typing', thinkingTimeMs: 900, bargeIn: true, turnDetection: 'browser' });
+    expect(DEFAULT_VOICE_SETTINGS).toEqual({ mode: 'typing', thinkingTimeMs: 900, bargeIn: true, turnDetection: 'browser', thinkingTime: 'fixed' });
     expect(new VoiceController().getSnapshot()).toMatchObject({ phase: 'off', error: null, recording: false });
   });
 
   it('keeps saved settings within range', () => {
-    expect(normalizeSettings({ mode: 'shouting' as never, thinkingTimeMs: 99_999, bargeIn: 'yes' as never, turnDetection: 'cloud' as never })).toEqual({
+    expect(normalizeSettings({ mode: 'shouting' as never, thinkingTimeMs: 99_999, bargeIn: 'yes' as never, turnDetection: 'cloud' as never, thinkingTime: 'guess' as never })).toEqual({
       mode: 'typing',
       thinkingTimeMs: 2500,
       bargeIn: true,
       turnDetection: 'browser',
+      thinkingTime: 'fixed',
     });
     expect(normalizeSettings({ ...DEFAULT_VOICE_SETTINGS, thinkingTimeMs: 10 }).thinkingTimeMs).toBe(300);
     expect(normalizeSettings({ ...DEFAULT_VOICE_SETTINGS, thinkingTimeMs: Number.NaN }).thinkingTimeMs).toBe(900);
@@ -60,7 +61,7 @@ describe('VoiceController settings', () => {
     expect(fake.sent).toHaveLength(1);
     controller.update({ turnDetection: 'server' });
     expect(fake.sent).toHaveLength(2);
-    expect(controller.currentSettings).toEqual({ mode: 'typing', thinkingTimeMs: 1200, bargeIn: false, turnDetection: 'server' });
+    expect(controller.currentSettings).toEqual({ mode: 'typing', thinkingTimeMs: 1200, bargeIn: false, turnDetection: 'server', thinkingTime: 'fixed' });
     // Typing mode: push-to-talk presses do nothing.
     controller.pushToTalk(true);
     expect(controller.getSnapshot().recording).toBe(false);
@@ -107,5 +108,23 @@ describe('VoiceController "maybe done" moments (browser VAD)', () => {
     expect(types.filter((type) => type === 'localchat.input_audio_buffer.maybe_done')).toHaveLength(2);
     expect(types.filter((type) => type === 'localchat.input_audio_buffer.resumed')).toHaveLength(1);
     expect(types.at(-1)).toBe('input_audio_buffer.commit');
+  });
+});
+
+describe('VoiceController learned thinking time', () => {
+  it('uses the server\'s learned value when asked to, the fixed one otherwise, and asks the server VAD to learn', () => {
+    const controller = new VoiceController({ mode: 'hands-free', turnDetection: 'browser', thinkingTimeMs: 1200 });
+    controller.serverThinkingTime({ learned_ms: 640 });
+    expect(controller.getSnapshot()).toMatchObject({ thinkingTimeInUseMs: 1200, learnedThinkingTimeMs: 640 });
+    controller.update({ thinkingTime: 'learned' });
+    expect(controller.getSnapshot().thinkingTimeInUseMs).toBe(640);
+    // Kept within the settings' range.
+    controller.serverThinkingTime({ learned_ms: 9000 });
+    expect(controller.getSnapshot().thinkingTimeInUseMs).toBe(2500);
+    controller.update({ thinkingTime: 'fixed' });
+    expect(controller.getSnapshot().thinkingTimeInUseMs).toBe(1200);
+    const server = new VoiceController({ mode: 'hands-free', turnDetection: 'server', thinkingTime: 'learned' });
+    expect(server.sessionUpdate().session).toMatchObject({ localchat: { thinking_time: 'learned' } });
+    expect(new VoiceController({ mode: 'hands-free', turnDetection: 'server' }).sessionUpdate().session).not.toHaveProperty('localchat');
   });
 });

@@ -38,6 +38,11 @@ export interface VoiceSettings {
   bargeIn: boolean;
   /** Who decides where a hands-free turn ends. */
   turnDetection: TurnDetectionMode;
+  /**
+   * `learned`: the thinking time follows the learner's own pauses (the server's
+   * `localchat.thinking_time`; `thinkingTimeMs` until it is known); `fixed`: `thinkingTimeMs`.
+   */
+  thinkingTime: 'fixed' | 'learned';
 }
 
 export const THINKING_TIME_RANGE = { min: 300, max: 2500, step: 100, default: 900 } as const;
@@ -46,6 +51,7 @@ export const DEFAULT_VOICE_SETTINGS: VoiceSettings = {
   thinkingTimeMs: THINKING_TIME_RANGE.default,
   bargeIn: true,
   turnDetection: 'browser',
+  thinkingTime: 'fixed',
 };
 
 /** Longest utterance, ms: a turn ends there (just under the server's 30 s limit). */
@@ -92,6 +98,10 @@ export interface VoiceSnapshot {
   device: string;
   /** Push-to-talk is held. */
   recording: boolean;
+  /** The thinking time in use, ms (the learned one when `settings.thinkingTime` is `learned` and known). */
+  thinkingTimeInUseMs: number;
+  /** The learner's thinking time learned by the server from their pauses, ms (null until the server says). */
+  learnedThinkingTimeMs: number | null;
 }
 
 export type InterruptSource = 'vad' | 'push-to-talk';
@@ -189,6 +199,8 @@ export class VoiceController {
   /** Frames of silence since the last speech inside the current turn, and whether `maybe_done` was sent for them. */
   private silentFrames = 0;
   private maybeDoneSent = false;
+  /** The server's `localchat.thinking_time`: the learner's learned value, ms. */
+  private learnedMs: number | null = null;
   private serverHearing = false;
 
   private tutorSpeaking = false;
@@ -254,12 +266,12 @@ export class VoiceController {
       // Whatever turn was in progress belongs to the old mode.
       this.abandonTurns();
     }
-    if (next.thinkingTimeMs !== previous.thinkingTimeMs) this.detector?.configure({ thinkingTimeMs: next.thinkingTimeMs });
+    if (this.thinkingTimeFor(next) !== this.thinkingTimeFor(previous)) this.detector?.configure({ thinkingTimeMs: this.thinkingTimeFor(next) });
     if (next.bargeIn !== previous.bargeIn) this.applyTutorSpeaking();
     if (
       previous.mode !== next.mode ||
       previous.turnDetection !== next.turnDetection ||
-      (usesServerVad(next) && (previous.thinkingTimeMs !== next.thinkingTimeMs || previous.bargeIn !== next.bargeIn))
+      (usesServerVad(next) && (previous.thinkingTimeMs !== next.thinkingTimeMs || previous.bargeIn !== next.bargeIn || previous.thinkingTime !== next.thinkingTime))
     ) {
       if (previous.turnDetection !== next.turnDetection && this.serverError?.kind === 'server-vad') this.serverError = null;
       this.syncSession();
@@ -280,7 +292,28 @@ export class VoiceController {
           interrupt_response: this.settings.bargeIn,
         }
       : null;
-    return { type: 'session.update', session: { audio: { input: { turn_detection: turnDetection } } } };
+    return {
+      type: 'session.update',
+      session: { audio: { input: { turn_detection: turnDetection } }, ...(turnDetection && this.settings.thinkingTime === 'learned' ? { localchat: { thinking_time: 'learned' as const } } : {}) },
+    };
+  }
+
+  /**
+   * The server's `localchat.thinking_time` (its learned value for this learner): with
+   * `thinkingTime: 'learned'` the browser VAD uses it from now on.
+   */
+  serverThinkingTime(event: { learned_ms: number }): void {
+    if (!Number.isFinite(event.learned_ms)) return;
+    const before = this.thinkingTimeFor(this.settings);
+    this.learnedMs = Math.round(Math.min(THINKING_TIME_RANGE.max, Math.max(THINKING_TIME_RANGE.min, event.learned_ms)));
+    const after = this.thinkingTimeFor(this.settings);
+    if (after !== before) this.detector?.configure({ thinkingTimeMs: after });
+    this.emit();
+  }
+
+  /** The thinking time the settings mean now, ms. */
+  private thinkingTimeFor(settings: VoiceSettings): number {
+    return settings.thinkingTime === 'learned' && this.learnedMs !== null ? this.learnedMs : settings.thinkingTimeMs;
   }
 
   /** Tells the server how turns are decided (on every new session and settings change). */
@@ -475,7 +508,7 @@ export class VoiceController {
           return;
         }
         this.model = model;
-        this.detector = new TurnDetector(model, { ...DEFAULT_TURN_OPTIONS, thinkingTimeMs: this.settings.thinkingTimeMs, maxUtteranceMs: MAX_UTTERANCE_MS });
+        this.detector = new TurnDetector(model, { ...DEFAULT_TURN_OPTIONS, thinkingTimeMs: this.thinkingTimeFor(this.settings), maxUtteranceMs: MAX_UTTERANCE_MS });
         this.applyTutorSpeaking();
       })
       .catch((error: unknown) => {
@@ -757,6 +790,8 @@ export class VoiceController {
       errorKind,
       device: this.mic?.label ?? '',
       recording: this.ptt !== null && this.ptt.releasedAt === null && !this.ptt.finishing,
+      thinkingTimeInUseMs: this.thinkingTimeFor(settings),
+      learnedThinkingTimeMs: this.learnedMs,
     };
   }
 
@@ -769,7 +804,9 @@ export class VoiceController {
       previous.phase === next.phase &&
       previous.error === next.error &&
       previous.device === next.device &&
-      previous.recording === next.recording
+      previous.recording === next.recording &&
+      previous.thinkingTimeInUseMs === next.thinkingTimeInUseMs &&
+      previous.learnedThinkingTimeMs === next.learnedThinkingTimeMs
     ) {
       return;
     }
@@ -801,5 +838,6 @@ export function normalizeSettings(settings: VoiceSettings): VoiceSettings {
     thinkingTimeMs: Math.round(Math.min(THINKING_TIME_RANGE.max, Math.max(THINKING_TIME_RANGE.min, thinking))),
     bargeIn: settings.bargeIn !== false,
     turnDetection: settings.turnDetection === 'server' ? 'server' : 'browser',
+    thinkingTime: settings.thinkingTime === 'learned' ? 'learned' : 'fixed',
   };
 }
