@@ -796,6 +796,7 @@ function turnsKeys(): Record<string, number | null> {
     for (const config of result.configs) {
       const prefix = `turns_${engine}_${config.config.replace(/[^a-z0-9]+/g, '_')}`;
       keys[`${prefix}_false_cutoff_rate`] = config.false_cutoff_rate;
+      keys[`${prefix}_premature_turn_end_rate`] = config.premature_turn_end_rate;
       keys[`${prefix}_voice_to_voice_p50_ms`] = config.voice_to_voice_p50_ms;
       keys[`${prefix}_voice_to_voice_p95_ms`] = config.voice_to_voice_p95_ms;
       keys[`${prefix}_thinking_time_end_ms`] = config.thinking_time_end_ms;

@@ -12,7 +12,9 @@
  *
  * Per configuration (thinking time fixed at 900 ms or learned, each with and without the
  * speculative reply):
- * - false cut-offs: inserted pauses during which reply audio reached the client;
+ * - false cut-offs: inserted pauses during which reply audio reached the client; and turns ended
+ *   in a pause (the VAD's `speech_stopped` during it: the utterance split in two, even when the
+ *   learner went on before any reply audio came);
  * - voice to voice at the true end: end of the last word -> first reply audio received, p50/p95;
  * - speculative replies started, adopted and dropped, and the process CPU time while dropped
  *   ones ran (an upper bound of their cost: other work in the process is counted too);
@@ -64,6 +66,12 @@ export interface TurnsConfigResult {
   inserted_pauses: number;
   false_cutoffs: number;
   false_cutoff_rate: number;
+  /**
+   * Inserted pauses in which the VAD ended the turn (`speech_stopped` arrived during the pause),
+   * whether or not reply audio came before the learner went on: the utterance was split in two.
+   */
+  premature_turn_ends: number;
+  premature_turn_end_rate: number;
   voice_to_voice_p50_ms: number | null;
   voice_to_voice_p95_ms: number | null;
   /** Turns whose true end got no reply audio within the tail. */
@@ -72,7 +80,7 @@ export interface TurnsConfigResult {
   speculation: SpeculationCounts;
   /** Reply audio deltas that belonged to no response created after a turn end (must be 0). */
   stray_audio_deltas: number;
-  per_turn: { clip: ClipId; pauses_ms: number[]; cut_off: boolean[]; voice_to_voice_ms: number | null; thinking_time_ms: number | null }[];
+  per_turn: { clip: ClipId; pauses_ms: number[]; cut_off: boolean[]; ended: boolean[]; voice_to_voice_ms: number | null; thinking_time_ms: number | null }[];
 }
 
 export interface TurnsEngineResult {
@@ -229,16 +237,19 @@ export async function runTurnSet(options: {
       const events = timeline.slice(from);
       const audioAt = events.filter((entry) => entry.event.type === 'response.output_audio.delta').map((entry) => entry.at - start);
       const cutOff = turn.pauses.map((pause) => audioAt.some((ms) => ms >= pause.startMs && ms < pause.endMs));
+      const stoppedAt = events.filter((entry) => entry.event.type === 'input_audio_buffer.speech_stopped').map((entry) => entry.at - start);
+      const ended = turn.pauses.map((pause) => stoppedAt.some((ms) => ms >= pause.startMs && ms < pause.endMs));
       const afterEnd = audioAt.filter((ms) => ms >= turn.speechEndMs);
       const thinking = [...timeline].reverse().find((entry) => entry.event.type === 'localchat.thinking_time')?.event as Extract<ServerEvent, { type: 'localchat.thinking_time' }> | undefined;
       perTurn.push({
         clip: turn.clip,
         pauses_ms: turn.pauses.map((pause) => Math.round(pause.endMs - pause.startMs)),
         cut_off: cutOff,
+        ended,
         voice_to_voice_ms: afterEnd.length ? Math.round(afterEnd[0]! - turn.speechEndMs) : null,
         thinking_time_ms: thinking?.silence_duration_ms ?? null,
       });
-      options.log?.(`    ${config} turn ${index + 1}/${turns.length} (${turn.clip}): pauses ${perTurn.at(-1)!.pauses_ms.join(', ')} ms, cut off ${cutOff.filter(Boolean).length}, voice to voice ${perTurn.at(-1)!.voice_to_voice_ms ?? '-'} ms, thinking time ${thinking?.silence_duration_ms ?? '?'} ms`);
+      options.log?.(`    ${config} turn ${index + 1}/${turns.length} (${turn.clip}): pauses ${perTurn.at(-1)!.pauses_ms.join(', ')} ms, cut off ${cutOff.filter(Boolean).length}, ended in a pause ${ended.filter(Boolean).length}, voice to voice ${perTurn.at(-1)!.voice_to_voice_ms ?? '-'} ms, thinking time ${thinking?.silence_duration_ms ?? '?'} ms`);
     }
     // Every reply audio delta belongs to a response created after the VAD ended a turn (a
     // `speech_stopped` with no `speech_started` since): a speculation's audio is never sent.
@@ -253,6 +264,7 @@ export async function runTurnSet(options: {
     }
     const counted = perTurn.slice(warmup);
     const pauses = counted.flatMap((turn) => turn.cut_off);
+    const endedInPause = counted.flatMap((turn) => turn.ended).filter(Boolean).length;
     const v2v = counted.map((turn) => turn.voice_to_voice_ms).filter((ms): ms is number => ms !== null);
     return {
       config,
@@ -261,6 +273,8 @@ export async function runTurnSet(options: {
       inserted_pauses: pauses.length,
       false_cutoffs: pauses.filter(Boolean).length,
       false_cutoff_rate: pauses.length ? round(pauses.filter(Boolean).length / pauses.length, 3) : 0,
+      premature_turn_ends: endedInPause,
+      premature_turn_end_rate: pauses.length ? round(endedInPause / pauses.length, 3) : 0,
       voice_to_voice_p50_ms: v2v.length ? Math.round(quantile(v2v, 0.5)) : null,
       voice_to_voice_p95_ms: v2v.length ? Math.round(quantile(v2v, 0.95)) : null,
       unanswered_turns: counted.length - v2v.length,
@@ -301,6 +315,7 @@ export async function benchTurns(options: {
     const s = result.speculation;
     options.log(
       `  ${options.engine} ${config}: false cut-offs ${result.false_cutoffs}/${result.inserted_pauses} (${(result.false_cutoff_rate * 100).toFixed(1)}%), ` +
+        `turn ended in a pause ${result.premature_turn_ends} (${(result.premature_turn_end_rate * 100).toFixed(1)}%), ` +
         `voice to voice p50 ${result.voice_to_voice_p50_ms ?? '-'} / p95 ${result.voice_to_voice_p95_ms ?? '-'} ms over ${result.counted_turns} turns, ` +
         `speculative ${s.started} started / ${s.adopted} adopted / ${s.dropped} dropped (${s.droppedCpuMs} ms CPU while dropped ones ran), ` +
         `thinking time at the end ${result.thinking_time_end_ms ?? '?'} ms, stray audio deltas ${result.stray_audio_deltas}`,
