@@ -314,7 +314,9 @@ if (runs('turns')) {
     const { buildShapeRealisticGguf } = await import('../test/fixtures/gguf-builder.js');
     const { LlamaCppLLM } = await import('../src/engines/llm/llama-cpp.js');
     const { ScriptedSTT } = await import('../src/testing/scripted-stt.js');
-    const modelPath = await buildShapeRealisticGguf(undefined, 'qwen2.5-1.5b');
+    // The 'words' variant writes words and punctuation (as a tutor does), so replies split into
+    // sentences for the voice and re-tokenize to themselves (the KV cache is reused across turns).
+    const modelPath = await buildShapeRealisticGguf(undefined, 'qwen2.5-1.5b', { generate: 'words', name: 'random-qwen2.5-1.5b-shape-words' });
     const threads = Math.max(...options.threads);
     const llm = await LlamaCppLLM.create({ modelPath, gpu: false, logLevel: 'error', threads, contextSize: 4096 });
     turns.embedded = await benchTurns({
