@@ -33,7 +33,8 @@ export const configSchema = z.object({
     .default('auto')
     .describe('send the OpenAI-compatible server each session\'s system prompt ahead of the first turn (max_tokens 1) so its prompt cache holds it: auto = only for loopback and private-network servers (per-token billing elsewhere)'),
   threads: z.coerce.number().int().min(1).max(256).optional().describe('CPU threads for llama-cpp (default: physical cores)'),
-  contextSize: z.coerce.number().int().min(512).max(131072).default(4096).describe('llama-cpp context size in tokens'),
+  contextSize: z.coerce.number().int().min(512).max(131072).default(8192).describe('llama-cpp context size of each conversation in tokens (8192 holds a 40-minute lesson)'),
+  conversations: z.coerce.number().int().min(1).max(64).default(2).describe('conversations whose llama-cpp KV cache is kept at once (one more sequence serves side tasks such as correction cards)'),
   tts: z.enum(['kokoro', 'espeak', 'supertonic', 'openai-compatible']).optional().describe('TTS engine: kokoro (default), espeak, supertonic, or openai-compatible (when ttsBaseUrl is set); eSpeak NG is the fallback'),
   ttsModel: z.string().optional().describe('TTS model: supertonic-2 (default for supertonic) or supertonic-3, or the model name on the TTS server (e.g. kokoro, tts-1)'),
   ttsBaseUrl: z.string().url().optional().describe('base URL of an OpenAI-compatible /v1/audio/speech server (Kokoro-FastAPI, LocalAI, openedai-speech)'),
@@ -53,10 +54,8 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-/** Keys set only by environment variable or config file: they have no command-line flag (yet). */
-export type FileOnlyConfigKey = 'llmWarmup';
-/** Keys that also have a command-line flag (src/cli/main.ts lists one for each). */
-export type ConfigKey = Exclude<keyof Config, FileOnlyConfigKey>;
+/** Config keys; each has a command-line flag (src/cli/main.ts lists one for each). */
+export type ConfigKey = keyof Config;
 
 /** Environment variable for each key. `HOST` and `PORT` are the usual names; the rest are prefixed. */
 export const ENV_KEYS: Record<keyof Config, string> = {
@@ -78,6 +77,7 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   llmWarmup: 'LOCALCHAT_LLM_WARMUP',
   threads: 'LOCALCHAT_THREADS',
   contextSize: 'LOCALCHAT_CONTEXT_SIZE',
+  conversations: 'LOCALCHAT_CONVERSATIONS',
   tts: 'LOCALCHAT_TTS',
   ttsModel: 'LOCALCHAT_TTS_MODEL',
   ttsBaseUrl: 'LOCALCHAT_TTS_BASE_URL',

@@ -292,6 +292,7 @@ export class EngineRegistry extends EventEmitter<EngineSetEvents> implements Eng
         modelPath: path,
         modelId: catalogId,
         contextSize: config.contextSize,
+        maxConversations: config.conversations,
         threads: config.threads,
       });
       this.setLlmStatus({ state: 'ready', modelId: this.llmEngine.modelId, message: undefined });
