@@ -121,16 +121,20 @@ describe('LlamaCppLLM on a tiny GGUF', () => {
     ];
     const first = await collect(llm.stream({ messages, maxTokens: 8, conversationId: 'lesson' }, { signal: signal() }));
     const firstStats = llm.lastTurnStats!;
-    // prepare() evaluated the system prompt: only the learner's message was left.
+    // prepare() evaluated the system prompt: only the learner's message was left (measured by the
+    // sequence's token meter, not estimated).
+    expect(firstStats.evaluatedPromptTokens).toBeGreaterThan(0);
+    expect(firstStats.evaluatedPromptTokens).toBeLessThan(firstStats.promptTokens / 2);
     expect(firstStats.cachedPromptTokens).toBeGreaterThan(firstStats.promptTokens / 2);
 
     messages.push({ role: 'assistant', content: first.deltas.join('') }, { role: 'user', content: 'Is that right?' });
     await collect(llm.stream({ messages, maxTokens: 8, conversationId: 'lesson' }, { signal: signal() }));
     const second = llm.lastTurnStats!;
     expect(second.promptTokens).toBeGreaterThan(firstStats.promptTokens);
-    // The whole first prompt is reused; the evaluated part is the reply and the new message.
+    // The whole first prompt is reused; the evaluated part is at most the reply and the new message.
     expect(second.cachedPromptTokens).toBeGreaterThanOrEqual(firstStats.promptTokens - 1);
-    expect(second.promptTokens - second.cachedPromptTokens).toBeLessThan(second.promptTokens / 2);
+    expect(second.evaluatedPromptTokens).toBeLessThanOrEqual(second.promptTokens - firstStats.promptTokens + 1);
+    expect(second.evaluatedPromptTokens).toBeLessThan(second.promptTokens / 2);
     expect(llm.cachedConversations()[0]).toBe('lesson');
 
     // Barge-in: the history is cut back to the first user message and goes on differently.
@@ -140,6 +144,7 @@ describe('LlamaCppLLM on a tiny GGUF', () => {
     const thirdStats = llm.lastTurnStats!;
     expect(thirdStats.cachedPromptTokens).toBeGreaterThanOrEqual(firstStats.promptTokens - 1);
     expect(thirdStats.cachedPromptTokens).toBeLessThan(second.promptTokens);
+    expect(thirdStats.evaluatedPromptTokens).toBeLessThanOrEqual(thirdStats.promptTokens - firstStats.promptTokens + 1);
   });
 
   it('keeps at most maxConversations caches, dropping the least recently used', async () => {
@@ -151,6 +156,25 @@ describe('LlamaCppLLM on a tiny GGUF', () => {
     expect(llm.cachedConversations()).toEqual(['lru-c', 'lru-b']);
     llm.release('lru-b');
     expect(llm.cachedConversations()).toEqual(['lru-c']);
+  });
+
+  it('runs side work on its own sequence: a learner\'s cached conversation survives corrections and API calls', async () => {
+    const learner: ChatMessage[] = [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: 'I has a cat and two dog.' }];
+    const reply = await collect(llm.stream({ messages: learner, maxTokens: 6, conversationId: 'learner' }, { signal: signal() }));
+    const before = llm.lastTurnStats!;
+    // Side tasks (a correction, an anonymous API call, another kind of task) in between.
+    for (const request of [
+      { messages: [{ role: 'user' as const, content: 'Correct: I has a cat.' }], maxTokens: 4, conversationId: 'localchat-corrections', background: true },
+      { messages: [{ role: 'user' as const, content: 'Hello API' }], maxTokens: 4 },
+      { messages: [{ role: 'user' as const, content: 'Explain: cat' }], maxTokens: 4, conversationId: 'localchat-words', background: true },
+    ]) {
+      await collect(llm.stream(request, { signal: signal() }));
+    }
+    expect(llm.cachedConversations()).toContain('learner');
+    learner.push({ role: 'assistant', content: reply.deltas.join('') }, { role: 'user', content: 'Is it right?' });
+    await collect(llm.stream({ messages: learner, maxTokens: 4, conversationId: 'learner' }, { signal: signal() }));
+    const after = llm.lastTurnStats!;
+    expect(after.evaluatedPromptTokens).toBeLessThan(after.promptTokens - before.promptTokens + 2);
   });
 
   it('follows a JSON schema', async () => {
@@ -199,6 +223,19 @@ describe('LlamaCppLLM on a tiny GGUF', () => {
 });
 
 describe('LlamaCppLLM model loading', () => {
+  it('refuses a model trained for too short a context, saying what to do', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'localchat-short-'));
+    try {
+      const modelPath = await buildTinyGguf(join(dir, 'short.gguf'), { nCtx: 512 });
+      const error = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1 }).catch((caught: unknown) => caught);
+      expect(ModelLoadError.isInstance(error)).toBe(true);
+      expect((error as ModelLoadError).message).toMatch(/only 512 tokens/);
+      expect((error as ModelLoadError).fix).toMatch(/--model/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   let directory: string;
 
   beforeAll(async () => {
