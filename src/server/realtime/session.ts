@@ -39,6 +39,13 @@ const MAX_DELTA_SAMPLES = 4800;
  */
 const DEFAULT_MAX_OUTPUT_TOKENS = 400;
 
+/**
+ * While the learner speaks, correction cards (side work) pause for this long after each sign of
+ * speech, ms: their turn, and the reply to it, are coming, and a side task in the middle of a
+ * prompt batch would delay that reply's first token.
+ */
+const LEARNER_SPEAKING_HOLD_MS = 3000;
+
 export interface SessionSettings {
   instructions: string;
   voice: string;
@@ -363,8 +370,10 @@ export class RealtimeSession {
         return;
       }
       case 'input_audio_buffer.append': {
-        // The learner is speaking: speech recognition loads now if it has not yet.
+        // The learner is speaking: speech recognition loads now if it has not yet, and side work
+        // (correction cards) steps aside for their turn (with server VAD: at speech start).
         this.prepareStt();
+        if (!this.inputAudio.turnDetection) this.options.tutor?.sideWork.hold(LEARNER_SPEAKING_HOLD_MS);
         try {
           this.inputAudio.append(event.audio);
         } catch (error) {
@@ -1135,6 +1144,7 @@ export class RealtimeSession {
     }
     if (event.type === 'speech-started') {
       this.speculative.drop();
+      this.options.tutor?.sideWork.hold(LEARNER_SPEAKING_HOLD_MS);
       // Speech again soon after a turn ended, while its reply is still coming: the learner was cut
       // off at a thinking pause. That pause is one of theirs (else only pauses shorter than the
       // thinking time would ever be learned).
