@@ -130,6 +130,8 @@ export interface VoiceHost {
 /** What browser tests read from `window.__localchat.voice`. */
 export interface VoiceDebug {
   phase: VoicePhase;
+  /** Silero VAD is loaded: every frame from now on goes through it (push-to-talk included). */
+  vadReady: boolean;
   frames: number;
   probability: number;
   misfires: number;
@@ -210,6 +212,7 @@ export class VoiceController {
   private disposed = false;
   private readonly debug: VoiceDebug = {
     phase: 'off',
+    vadReady: false,
     frames: 0,
     probability: 0,
     misfires: 0,
@@ -418,6 +421,7 @@ export class VoiceController {
     void this.model?.release().catch(() => undefined);
     this.model = null;
     this.detector = null;
+    this.debug.vadReady = false;
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -509,6 +513,7 @@ export class VoiceController {
         }
         this.model = model;
         this.detector = new TurnDetector(model, { ...DEFAULT_TURN_OPTIONS, thinkingTimeMs: this.thinkingTimeFor(this.settings), maxUtteranceMs: MAX_UTTERANCE_MS });
+        this.debug.vadReady = true;
         this.applyTutorSpeaking();
       })
       .catch((error: unknown) => {
