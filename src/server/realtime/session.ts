@@ -842,6 +842,9 @@ export class RealtimeSession {
       run: (started) => this.runReply(started, { ...overrides, ...(withTools ? { tools, toolChoice } : { tools: [] }) }, withAudio, startedAt),
     });
     handle.withAudio = withAudio;
+    // A response cut before it adopted its speculation (a barge-in while it waited) drops it.
+    const { speculation } = overrides;
+    if (speculation) handle.signal.addEventListener('abort', () => speculation.drop(), { once: true });
   }
 
   /** Announces a response's message item (`output_item.added`, `conversation.item.added`, `content_part.added`). */
