@@ -46,6 +46,7 @@
  *   --skip-ttfa --skip-llm --skip-rss   (as --skip ttfa etc.)
  *   --lesson-turns N   learner turns of the lesson (default 60)
  *   --turn-set N       learner turns per turn-taking configuration (default 12, the first 5 learn; quick 6)
+ *   --turns-engine E   scripted | embedded | both (default both; quick: scripted unless --only turns)
  *   --lesson-tiny      the lesson on the tiny GGUF: a smoke test of the benchmark, not a figure
  *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
  *   --llm-model NAME   the model name on that server
@@ -108,6 +109,7 @@ const { values: args } = parseArgs({
     'load-sessions': { type: 'string' },
     'lesson-turns': { type: 'string' },
     'turn-set': { type: 'string' },
+    'turns-engine': { type: 'string' },
     'lesson-tiny': { type: 'boolean', default: false },
     'llm-base-url': { type: 'string' },
     'llm-model': { type: 'string' },
@@ -309,8 +311,10 @@ const turns: Record<string, TurnsEngineResult> = {};
 if (runs('turns')) {
   const count = positiveInt(args['turn-set'], quick ? 6 : 12, '--turn-set');
   log(`[turns] ${count} LibriVox turns per configuration with learner-like pauses (0.5-2.5 s) inserted, real time through the server VAD; eSpeak NG`);
-  turns.scripted = await benchTurns({ engine: 'scripted', turns: count, engines: () => scriptedTurnEngines(new EspeakTTSEngine(), 150), log });
-  if (!quick || only.includes('turns')) {
+  const turnsEngine = args['turns-engine'] ?? 'both';
+  if (!['scripted', 'embedded', 'both'].includes(turnsEngine)) throw new Error(`--turns-engine: scripted, embedded or both, not "${turnsEngine}"`);
+  if (turnsEngine !== 'embedded') turns.scripted = await benchTurns({ engine: 'scripted', turns: count, engines: () => scriptedTurnEngines(new EspeakTTSEngine(), 150), log });
+  if (turnsEngine !== 'scripted' && (!quick || only.includes('turns'))) {
     const { buildShapeRealisticGguf } = await import('../test/fixtures/gguf-builder.js');
     const { LlamaCppLLM } = await import('../src/engines/llm/llama-cpp.js');
     const { ScriptedSTT } = await import('../src/testing/scripted-stt.js');
