@@ -2,7 +2,7 @@
  * In a real browser, a page from another local origin cannot use LocalChat: its WebSocket is
  * refused, its API reads are blocked, and its blind POSTs (no-cors) never reach an engine.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,13 @@ describe.runIf(available)('a page from another origin', () => {
     await new Promise((resolve) => evil?.close(resolve));
   });
 
-  it('cannot open the realtime WebSocket, read the API, or make the LLM work', async () => {
+  it('cannot open the realtime WebSocket, read the API, or make the LLM work', { timeout: 180_000 }, async () => {
+    // The server's answers to the chat completions endpoint, as it sends them.
+    const answered: number[] = [];
+    const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+      if (request.method === 'POST' && request.url?.startsWith('/v1/chat/completions')) response.on('finish', () => answered.push(response.statusCode));
+    };
+    localchat.app.server.on('request', onRequest);
     const page = await browser.newPage();
     await page.goto(evilUrl);
     const result = await page.evaluate(async (target) => {
@@ -45,7 +51,8 @@ describe.runIf(available)('a page from another origin', () => {
         const ws = new WebSocket(`ws://127.0.0.1:${target}/v1/realtime`);
         ws.onopen = () => resolve('open');
         ws.onerror = () => resolve('error');
-        setTimeout(() => resolve('timeout'), 5000);
+        // Only a guard: the answer (refused) comes at once; generous for a busy machine.
+        setTimeout(() => resolve('timeout'), 60_000);
       });
       const read = await fetch(`http://127.0.0.1:${target}/v1/models`).then(
         (response) => `status ${response.status}`,
@@ -64,8 +71,11 @@ describe.runIf(available)('a page from another origin', () => {
     }, String(localchat.port));
     expect(result.socket).toBe('error');
     expect(result.read).toBe('blocked');
-    // The no-cors POST leaves the browser, but the server refuses it by its Origin.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The no-cors POST leaves the browser, but the server refuses it by its Origin: once it has
+    // answered, no engine was called.
+    await expect.poll(() => answered.length, { timeout: 60_000 }).toBe(1);
+    localchat.app.server.off('request', onRequest);
+    expect(answered[0]).toBeGreaterThanOrEqual(400);
     expect(llm.calls).toHaveLength(0);
     await page.close();
   });
