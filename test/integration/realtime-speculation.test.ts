@@ -295,3 +295,42 @@ describe.runIf(available)('speculative reply, client VAD (maybe_done / resumed)'
     }
   });
 });
+
+describe.runIf(available)('learned thinking time', () => {
+  it('follows the learner\'s pauses once five are known, within the settings\' range; a fixed value stays fixed', async () => {
+    const server = await startTestServer(new StaticEngineSet({ llm: new ScriptedLLM({ reply: REPLY }), tts: new ToneTTS(), stt: new ScriptedSTT({ transcripts: ['x'] }), vad: (settings) => createSileroVad(settings) }));
+    const learned = await TestRealtimeClient.connect(server.wsUrl);
+    const fixed = await TestRealtimeClient.connect(server.wsUrl);
+    try {
+      await learned.waitFor('session.created');
+      const first = await learned.waitFor('localchat.thinking_time');
+      expect(first).toMatchObject({ mode: 'learned', silence_duration_ms: 900, learned_ms: 900, pauses: 0, range: { min: 300, max: 2500 } });
+      learned.send({ type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad' } } } } });
+      await learned.waitFor('session.updated');
+      for (const pause of [1000, 1100, 1200, 1300]) learned.send({ type: 'localchat.input_audio_buffer.resumed', pause_ms: pause });
+      const four = await learned.waitFor('localchat.thinking_time', (event) => event.pauses === 4);
+      expect(four.silence_duration_ms).toBe(900);
+      learned.send({ type: 'localchat.input_audio_buffer.resumed', pause_ms: 1400 });
+      const five = await learned.waitFor('localchat.thinking_time', (event) => event.pauses === 5);
+      // 95th percentile of 1000..1400 (1380) + 200 ms.
+      expect(five).toMatchObject({ mode: 'learned', learned_ms: 1580, silence_duration_ms: 1580 });
+      learned.send({ type: 'session.update', session: {} });
+      const updated = await learned.waitFor('session.updated', (event) => (event.session.audio?.input?.turn_detection as { silence_duration_ms?: number } | null)?.silence_duration_ms === 1580);
+      expect(updated).toBeTruthy();
+      // Very long pauses: the range's maximum.
+      for (let i = 0; i < 5; i++) learned.send({ type: 'localchat.input_audio_buffer.resumed', pause_ms: 9000 });
+      await learned.waitFor('localchat.thinking_time', (event) => event.pauses === 10 && event.silence_duration_ms === 2500);
+
+      await fixed.waitFor('session.created');
+      fixed.send({ type: 'session.update', session: { audio: { input: { turn_detection: { type: 'server_vad', silence_duration_ms: 700 } } } } });
+      await fixed.waitFor('localchat.thinking_time', (event) => event.mode === 'fixed' && event.silence_duration_ms === 700);
+      for (let i = 0; i < 5; i++) fixed.send({ type: 'localchat.input_audio_buffer.resumed', pause_ms: 2000 });
+      const after = await fixed.waitFor('localchat.thinking_time', (event) => event.pauses === 5);
+      expect(after).toMatchObject({ mode: 'fixed', silence_duration_ms: 700, learned_ms: 2200 });
+    } finally {
+      await learned.close();
+      await fixed.close();
+      await server.stop();
+    }
+  });
+});
