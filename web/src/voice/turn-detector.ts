@@ -120,6 +120,26 @@ export class TurnDetector {
     return { probability, events };
   }
 
+  /** The turn's audio so far, 16 kHz floats (pre-speech padding included); empty without a turn. */
+  turnAudio(): Float32Array {
+    if (!this.speaking) return new Float32Array(0);
+    const frames = this.processor.audioBuffer.map((item) => item.frame);
+    const audio = new Float32Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+    let offset = 0;
+    for (const frame of frames) {
+      audio.set(frame, offset);
+      offset += frame.length;
+    }
+    return audio;
+  }
+
+  /** Ends the turn in progress now (a semantic end of turn decided it): its `speech-end` (or `misfire`), as `push` gives them. */
+  endTurn(frame: number): TurnEvent[] {
+    const events: TurnEvent[] = [];
+    if (this.speaking) this.processor.endSegment((event) => this.handle(event, frame, events));
+    return events;
+  }
+
   /** Forgets the turn in progress and the model state (no events). */
   reset(): void {
     this.processor.reset();

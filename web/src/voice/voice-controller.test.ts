@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VoiceClientEvent } from '../realtime/voice-events.js';
+import { TurnDetector } from './turn-detector.js';
 import { DEFAULT_VOICE_SETTINGS, normalizeSettings, VoiceController, type VoiceHost } from './voice-controller.js';
 
 function host(): VoiceHost & { sent: VoiceClientEvent[] } {
@@ -126,5 +127,62 @@ describe('VoiceController learned thinking time', () => {
     const server = new VoiceController({ mode: 'hands-free', turnDetection: 'server', thinkingTime: 'learned' });
     expect(server.sessionUpdate().session).toMatchObject({ localchat: { thinking_time: 'learned' } });
     expect(new VoiceController({ mode: 'hands-free', turnDetection: 'server' }).sessionUpdate().session).not.toHaveProperty('localchat');
+  });
+});
+
+describe('VoiceController semantic end of turn (browser VAD)', () => {
+  /** A speech model reading probabilities from a script; counts the frames it processed. */
+  class ScriptedModel {
+    frames = 0;
+    constructor(private readonly probabilities: number[]) {}
+    async process(): Promise<{ isSpeech: number; notSpeech: number }> {
+      const isSpeech = this.probabilities[this.frames++] ?? 0;
+      return { isSpeech, notSpeech: 1 - isSpeech };
+    }
+    reset_state(): void {}
+  }
+  const span = (ms: number, p: number): number[] => new Array<number>(Math.round(ms / 32)).fill(p);
+
+  /** Runs 320 ms of silence, 1 s of speech and 3 s of silence; returns the frame (from the end of speech) where the turn was committed. */
+  async function commitFrame(verdict: number | null): Promise<{ afterSpeech: number | null; asked: number[] }> {
+    const script = [...span(320, 0), ...span(1000, 0.95), ...span(3000, 0.02)];
+    const model = new ScriptedModel(script);
+    const controller = new VoiceController({ mode: 'hands-free', turnDetection: 'browser', thinkingTimeMs: 900 });
+    const asked: number[] = [];
+    if (verdict !== null) controller.setEndOfTurn({ predict: async (audio) => (asked.push(audio.length), verdict) });
+    let committedAt: number | null = null;
+    controller.setHost({ ...host(), send: (event) => ((event.type === 'input_audio_buffer.commit' ? (committedAt ??= model.frames) : undefined), 'id') });
+    const inner = controller as unknown as {
+      detector: TurnDetector;
+      ring: { push(index: number, pcm: Int16Array): void };
+      lastFrame: number;
+      queueVad(index: number, samples: Float32Array): void;
+      vadChain: Promise<void>;
+    };
+    inner.detector = new TurnDetector(model, { thinkingTimeMs: 900 });
+    for (let index = 0; index < script.length; index++) {
+      inner.ring.push(index, new Int16Array(768));
+      inner.lastFrame = index;
+      inner.queueVad(index, new Float32Array(512));
+      await inner.vadChain;
+      await inner.vadChain;
+    }
+    const speechEnd = span(320, 0).length + span(1000, 0.95).length;
+    return { afterSpeech: committedAt === null ? null : (committedAt - speechEnd) * 32, asked };
+  }
+
+  it('"done" ends the turn at the 250 ms pause; "not done" waits past the thinking time, up to 2.5 s', async () => {
+    const silenceOnly = await commitFrame(null);
+    expect(silenceOnly.afterSpeech).toBeGreaterThanOrEqual(850);
+    expect(silenceOnly.afterSpeech).toBeLessThan(1100);
+    const done = await commitFrame(0.9);
+    expect(done.asked).toHaveLength(1);
+    // The turn so far: the speech and its padding, at 16 kHz.
+    expect(done.asked[0]).toBeGreaterThanOrEqual(Math.round(1000 / 32) * 512);
+    expect(done.afterSpeech).toBeGreaterThanOrEqual(224);
+    expect(done.afterSpeech).toBeLessThan(400);
+    const notDone = await commitFrame(0.1);
+    expect(notDone.afterSpeech).toBeGreaterThanOrEqual(2400);
+    expect(notDone.afterSpeech).toBeLessThan(2700);
   });
 });

@@ -75,6 +75,14 @@ const STREAM_BATCH_FRAMES = 3;
  * reply unheard, so it plays as soon as the thinking time confirms the turn.
  */
 export const MAYBE_DONE_MS = 250;
+/** P(turn complete) at or above which a semantic end-of-turn model ends the turn at once. */
+export const END_OF_TURN_DONE = 0.5;
+
+/** A semantic end-of-turn model in the page (Smart Turn on onnxruntime-web: ./smart-turn.ts). */
+export interface PageEndOfTurn {
+  /** P(turn complete) for 16 kHz float audio ending at the pause. */
+  predict(audio: Float32Array): Promise<number>;
+}
 /** `server_vad` settings besides the thinking time. */
 const SERVER_VAD = { threshold: 0.5, prefix_padding_ms: 300 } as const;
 /** Microphone frames kept for padding and pre-roll (VAD decisions lag the audio): 8 s. */
@@ -203,6 +211,9 @@ export class VoiceController {
   private maybeDoneSent = false;
   /** The server's `localchat.thinking_time`: the learner's learned value, ms. */
   private learnedMs: number | null = null;
+  /** Semantic end of turn (browser VAD), and whether it said "not done" for the current pause. */
+  private endOfTurn: PageEndOfTurn | null = null;
+  private waitingLonger = false;
   private serverHearing = false;
 
   private tutorSpeaking = false;
@@ -312,6 +323,15 @@ export class VoiceController {
     const after = this.thinkingTimeFor(this.settings);
     if (after !== before) this.detector?.configure({ thinkingTimeMs: after });
     this.emit();
+  }
+
+  /**
+   * Sets the page's semantic end-of-turn model (null: silence alone decides). At each "maybe done"
+   * pause of a browser-VAD turn it hears the turn so far: "done" ends the turn at once, "not done"
+   * waits up to the longest thinking time.
+   */
+  setEndOfTurn(model: PageEndOfTurn | null): void {
+    this.endOfTurn = model;
   }
 
   /** The thinking time the settings mean now, ms. */
@@ -619,13 +639,54 @@ export class VoiceController {
       if (this.maybeDoneSent) this.host.send({ type: 'localchat.input_audio_buffer.resumed', pause_ms: this.silentFrames * FRAME_MS });
       this.silentFrames = 0;
       this.maybeDoneSent = false;
+      this.restoreThinkingTime();
       return;
     }
     this.silentFrames++;
     if (!this.maybeDoneSent && this.silentFrames * FRAME_MS >= MAYBE_DONE_MS) {
       stream.flushSpeech();
       this.maybeDoneSent = this.host.send({ type: 'localchat.input_audio_buffer.maybe_done' }) !== null;
+      this.askEndOfTurn(stream);
     }
+  }
+
+  /**
+   * Asks the semantic end-of-turn model about the turn so far, after the frames already queued
+   * (frames behind it wait for the verdict, as on the server): "done" ends the turn now, "not
+   * done" waits up to the longest thinking time. A model that fails leaves silence to decide.
+   */
+  private askEndOfTurn(stream: UtteranceStream): void {
+    const model = this.endOfTurn;
+    const detector = this.detector;
+    if (!model || !detector) return;
+    const audio = detector.turnAudio();
+    const generation = this.vadGeneration;
+    this.vadChain = this.vadChain.then(async () => {
+      let probability: number;
+      try {
+        probability = await model.predict(audio);
+      } catch (error) {
+        console.warn('LocalChat: the end-of-turn model failed; the thinking time decides', error);
+        return;
+      }
+      // Speech came back, or the turn ended meanwhile: the verdict is about a pause that is over.
+      if (generation !== this.vadGeneration || this.utterance !== stream || this.silentFrames === 0) return;
+      if (probability >= END_OF_TURN_DONE) {
+        for (const event of detector.endTurn(this.lastFrame)) {
+          if (event.type === 'speech-end') this.finishUtterance('silence', this.ringTimes[event.lastSpeechFrame % RING_FRAMES] ?? performance.now());
+        }
+        return;
+      }
+      this.waitingLonger = true;
+      detector.configure({ thinkingTimeMs: Math.max(THINKING_TIME_RANGE.max, this.thinkingTimeFor(this.settings)) });
+    });
+  }
+
+  /** After a "not done" pause: the usual thinking time again. */
+  private restoreThinkingTime(): void {
+    if (!this.waitingLonger) return;
+    this.waitingLonger = false;
+    this.detector?.configure({ thinkingTimeMs: this.thinkingTimeFor(this.settings) });
   }
 
   private beginUtterance(startFrame: number, frame: number): void {
@@ -647,6 +708,7 @@ export class VoiceController {
   private finishUtterance(reason: 'silence' | 'max-length', stoppedSpeakingAt: number): void {
     const stream = this.utterance;
     this.utterance = null;
+    this.restoreThinkingTime();
     if (!stream) return;
     stream.end();
     this.commit(stream, 'vad', reason, stoppedSpeakingAt);
