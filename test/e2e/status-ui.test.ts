@@ -92,7 +92,8 @@ async function pageOverflow(page: Page): Promise<number> {
   });
 }
 
-describe.runIf(available)('status, configuration and diagnostics in the browser', () => {
+// Generous: every wait ends as soon as its event happens, so a long limit costs nothing when the machine is idle.
+describe.runIf(available)('status, configuration and diagnostics in the browser', { timeout: 240_000 }, () => {
   let browser: Browser;
   let server: TestServer;
   let engines: StatusEngines;
@@ -104,7 +105,7 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
     const page = await context.newPage();
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     await page.goto(url);
-    await page.locator('.connection--connected').waitFor({ timeout: 15_000 });
+    await page.locator('.connection--connected').waitFor({ timeout: 60_000 });
     return page;
   }
 
@@ -119,7 +120,7 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
     // The token is configured only to show that /api/config hides it: the server runs without one.
     server = await startTestServer(engines, { webRoot: WEB_ROOT, tutor, config, version: '9.9.9' });
     browser = await launchChromium();
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -161,7 +162,9 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
           await page.locator('.status-line__row').waitFor({ state: 'detached' });
           await page.reload();
           await page.locator('.connection--connected').waitFor();
-          await page.waitForTimeout(400);
+          // Once the page knows the engines' state (the chips show the fallback voice), the
+          // dismissed line would be on screen if it came back.
+          await expect.poll(() => page.locator('.engine-chips').textContent(), { timeout: 60_000 }).toContain('Voice · eSpeak NG');
           expect(await page.locator('.status-line__row').count(), name).toBe(0);
           await page.close();
         }
@@ -200,14 +203,14 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
             3000,
             `message ${turn + 1} in view`,
           );
-          await page.locator('.message--tutor.message--completed').nth(turn).waitFor({ timeout: 20_000 });
+          await page.locator('.message--tutor.message--completed').nth(turn).waitFor({ timeout: 60_000 });
         }
         expect(await pageOverflow(page)).toBeLessThanOrEqual(1);
         await page.screenshot({ path: join(RESULTS, `status-sent-${viewport.name}.png`) });
         for (const hash of ['#vocabulary', '#progress', '#diagnostics']) {
           await page.evaluate((target) => (window.location.hash = target), hash);
           // Charts size themselves after they load.
-          await expect.poll(() => pageOverflow(page), { message: hash, timeout: 3000 }).toBeLessThanOrEqual(1);
+          await expect.poll(() => pageOverflow(page), { message: hash, timeout: 30_000 }).toBeLessThanOrEqual(1);
         }
       } finally {
         engines.set(null);
@@ -263,12 +266,13 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
     try {
       const same = 'Hello there! I would like to practise talking about my weekend plans';
       const items = (page: Page) => page.locator('.conversations .conversation').count();
-      // Earlier tests saved conversations in the same store.
-      await first.waitForTimeout(500);
+      // Earlier tests saved conversations in the same store: wait for the list to show them all.
+      const stored = ((await (await fetch(`${server.url}/api/conversations?limit=100`)).json()) as { data: unknown[] }).data.length;
+      await expect.poll(() => items(first), { timeout: 60_000 }).toBe(stored);
       const before = await items(first);
       await first.locator('#composer-input').fill(`${same} with my family.`);
       await first.locator('#composer-input').press('Enter');
-      await until(async () => (await items(first)) === before + 1, 5000, "the first tab's own conversation in its list");
+      await until(async () => (await items(first)) === before + 1, 60_000, "the first tab's own conversation in its list");
       await second.bringToFront();
       await second.locator('#composer-input').fill(`${same} with my friends.`);
       await second.locator('#composer-input').press('Enter');
@@ -302,12 +306,12 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
       const context = await micBrowser.newContext({ viewport: { width: 390, height: 844 } });
       const page = await context.newPage();
       await page.goto(`${server.url}/#diagnostics`);
-      await page.locator('.connection--connected').waitFor({ timeout: 15_000 });
+      await page.locator('.connection--connected').waitFor({ timeout: 60_000 });
       await page.locator('button', { hasText: 'Test the microphone' }).click();
       const meter = page.locator('[role="meter"]');
-      await expect.poll(async () => Number(await meter.getAttribute('aria-valuenow')), { timeout: 10_000 }).toBeGreaterThan(20);
+      await expect.poll(async () => Number(await meter.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(20);
       await page.locator('button', { hasText: 'Record 3 s' }).click();
-      await page.locator('audio[aria-label="Your recording"]').waitFor({ timeout: 10_000 });
+      await page.locator('audio[aria-label="Your recording"]').waitFor({ timeout: 60_000 });
       const duration = await page.locator('audio[aria-label="Your recording"]').evaluate(
         (audio: HTMLAudioElement) =>
           new Promise<number>((resolve) => {
@@ -338,12 +342,30 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
     ]);
     try {
       const context = await micBrowser.newContext({ viewport: { width: 390, height: 844 } });
+      // Every text the voice bar shows, from the start.
+      await context.addInitScript(() => {
+        const seen: string[] = [];
+        (window as unknown as { __barTexts: string[] }).__barTexts = seen;
+        new MutationObserver(() => {
+          const text = document.querySelector('.voice-bar__text')?.textContent;
+          if (text && seen.at(-1) !== text) seen.push(text);
+        }).observe(document, { subtree: true, childList: true, characterData: true });
+      });
       const page = await open(context);
       await page.locator('.voice-modes input[value="hands-free"]').check();
       const bar = page.locator('.voice-bar');
-      await expect.poll(() => bar.locator('.voice-bar__text').textContent(), { timeout: 10_000 }).toBe("Speech can't be recognised — please type");
-      // While the learner speaks too.
-      await page.waitForTimeout(1500);
+      await expect.poll(() => bar.locator('.voice-bar__text').textContent(), { timeout: 60_000 }).toBe("Speech can't be recognised — please type");
+      // While the learner speaks too: the page takes in the whole clip (to 3.5 s of the
+      // microphone's audio, 32 ms frames), and never says it hears them.
+      const clipEndFrames = Math.ceil(mic.segments[0]!.endMs / 32) + 8;
+      await page.waitForFunction(
+        (frames) => ((window as unknown as { __localchat?: { voice?: { frames: number } } }).__localchat?.voice?.frames ?? 0) >= frames,
+        clipEndFrames,
+        { timeout: 60_000, polling: 50 },
+      );
+      const barTexts = await page.evaluate(() => (window as unknown as { __barTexts: string[] }).__barTexts);
+      expect(barTexts).toContain("Speech can't be recognised — please type");
+      expect(barTexts.filter((text) => text.includes('Hearing you'))).toEqual([]);
       expect(await bar.locator('.voice-bar__text').textContent()).not.toContain('Hearing you');
       expect(await bar.locator('.voice-alert').textContent()).toContain('not downloaded and downloads are off');
       await bar.locator('button', { hasText: 'Type instead' }).click();
@@ -367,16 +389,24 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
       const context = await micBrowser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+      // The server's reply metrics, as the page receives them.
+      let metrics = 0;
+      page.on('websocket', (socket) =>
+        socket.on('framereceived', (frame) => {
+          if (String(frame.payload).includes('"type":"localchat.response.metrics"')) metrics++;
+        }),
+      );
       await page.goto(voiceServer.url);
-      await page.locator('.connection--connected').waitFor({ timeout: 15_000 });
+      await page.locator('.connection--connected').waitFor({ timeout: 60_000 });
       await page.locator('.voice-modes input[value="hands-free"]').check();
-      await page.locator('.message--tutor.message--completed').first().waitFor({ timeout: 40_000 });
-      // Let playback start and the metrics arrive.
-      await page.waitForTimeout(1500);
+      await page.locator('.message--tutor.message--completed').first().waitFor({ timeout: 60_000 });
+      // Playback has started and the metrics have arrived.
+      await page.waitForFunction(() => ((window as unknown as { __localchat?: { playedSamples: number } }).__localchat?.playedSamples ?? 0) > 0, null, { timeout: 60_000, polling: 50 });
+      await expect.poll(() => metrics, { timeout: 60_000 }).toBeGreaterThan(0);
       await page.locator('.voice-modes input[value="typing"]').check();
       await page.evaluate(() => (window.location.hash = '#diagnostics'));
       const figure = page.locator('[data-testid="reply-timeline"]').first();
-      await figure.waitFor({ timeout: 10_000 });
+      await figure.waitFor({ timeout: 60_000 });
       const stages = ((await figure.getAttribute('data-stages')) ?? '').split(' ');
       expect(stages).toEqual(['stopped', 'decided', 'transcript', 'firstToken', 'firstClause', 'firstAudio', 'playback']);
       expect(await figure.locator('.diag-timeline__stage--missing').count()).toBe(0);

@@ -70,6 +70,18 @@ async function send(page: Page, text: string): Promise<void> {
 }
 
 /** Pixels drawn on a canvas (alpha > 0). */
+/**
+ * Waits until the page's finite animations and transitions have finished and two frames have been
+ * drawn since: what a screenshot should show.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const finite = document.getAnimations().filter((animation) => animation.effect?.getComputedTiming().endTime !== Infinity);
+    await Promise.all(finite.map((animation) => animation.finished.catch(() => undefined)));
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  });
+}
+
 async function drawnPixels(page: Page, index: number): Promise<number> {
   return page.evaluate((at) => {
     const canvas = document.querySelectorAll('canvas')[at];
@@ -137,11 +149,13 @@ function seedHistory(safe: SafeStore): void {
   safe.flush();
 }
 
-describe.runIf(available)('the tutor in the browser', () => {
+// Generous: every wait ends as soon as its event happens, so a long limit costs nothing when the machine is idle.
+describe.runIf(available)('the tutor in the browser', { timeout: 300_000 }, () => {
   let browser: Browser;
   let server: TestServer;
   let store: SafeStore;
   let dataDir: string;
+  let llm: ScriptedLLM;
   const problems: string[] = [];
 
   /** A page that records page errors and CSP violations. */
@@ -152,8 +166,8 @@ describe.runIf(available)('the tutor in the browser', () => {
       if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(`csp: ${message.text()}`);
     });
     await page.goto(server.url);
-    await page.locator('.connection--connected').waitFor({ timeout: 15_000 });
-    await page.locator('.sidebar').waitFor({ state: 'attached', timeout: 10_000 });
+    await page.locator('.connection--connected').waitFor({ timeout: 60_000 });
+    await page.locator('.sidebar').waitFor({ state: 'attached', timeout: 60_000 });
     return page;
   }
 
@@ -163,11 +177,12 @@ describe.runIf(available)('the tutor in the browser', () => {
     const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     store = SafeStore.open({ dataDir });
     seedHistory(store);
-    const engines = new StaticEngineSet({ llm: new ScriptedLLM({ reply, tokensPerSecond: 60 }), tts: new ToneTTS() });
+    llm = new ScriptedLLM({ reply, tokensPerSecond: 60 });
+    const engines = new StaticEngineSet({ llm, tts: new ToneTTS() });
     const tutor = new TutorService({ store, engines, logger });
     server = await startTestServer(engines, { webRoot: WEB_ROOT, tutor });
     browser = await launchChromium();
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -182,9 +197,9 @@ describe.runIf(available)('the tutor in the browser', () => {
     try {
       // The correction card arrives after the reply, under the learner's message, with the diff.
       await send(page, MISTAKE);
-      await page.locator('.message--tutor.message--completed').first().waitFor({ timeout: 20_000 });
+      await page.locator('.message--tutor.message--completed').first().waitFor({ timeout: 60_000 });
       const card = page.locator('.message--user').first().locator('.correction');
-      await card.waitFor({ timeout: 20_000 });
+      await card.waitFor({ timeout: 60_000 });
       expect(await card.locator('del').allTextContents()).toEqual(['go']);
       expect(await card.locator('ins').allTextContents()).toEqual(['went']);
       await card.locator('summary').first().click();
@@ -193,15 +208,20 @@ describe.runIf(available)('the tutor in the browser', () => {
 
       // A correct sentence gets no card.
       await send(page, 'What did you do at the weekend?');
-      await page.locator('.message--tutor.message--completed').nth(1).waitFor({ timeout: 20_000 });
-      await page.waitForTimeout(600);
+      await page.locator('.message--tutor.message--completed').nth(1).waitFor({ timeout: 60_000 });
+      // The server has checked it (its correction call has ended): no card came.
+      await expect
+        .poll(() => llm.calls.some((call) => call.request.jsonSchema?.name === 'correction' && lastUser(call.request).includes('What did you do at the weekend?') && call.endedAt !== undefined), { timeout: 60_000 })
+        .toBe(true);
       expect(await page.locator('.message--user').nth(1).locator('.correction').count()).toBe(0);
 
       // Click a word: its meaning, then save it.
       await page.locator('.message--tutor').first().locator('.word', { hasText: /^park$/ }).click();
       const popover = page.locator('.word-popover');
-      await popover.locator('.word-popover__english').waitFor({ timeout: 15_000 });
+      await popover.locator('.word-popover__english').waitFor({ timeout: 60_000 });
       expect(await popover.locator('.word-popover__english').textContent()).toContain('public garden');
+      // Still no card for the correct sentence, a while after its check.
+      expect(await page.locator('.message--user').nth(1).locator('.correction').count()).toBe(0);
       await page.screenshot({ path: join(RESULTS, 'tutor-chat-desktop-light.png') });
       await popover.getByRole('button', { name: 'Save word' }).click();
       await popover.locator('.word-popover__saved').waitFor();
@@ -225,7 +245,7 @@ describe.runIf(available)('the tutor in the browser', () => {
       // End the session: the report.
       await page.getByRole('button', { name: 'End session' }).click();
       const report = page.locator('.dialog.report');
-      await report.locator('.report__level-badge').waitFor({ timeout: 20_000 });
+      await report.locator('.report__level-badge').waitFor({ timeout: 60_000 });
       expect(await report.locator('.report__level-badge').textContent()).toBe('B1');
       expect(await report.locator('.report__categories').textContent()).toContain('tense');
       expect(await report.locator('.word-chips').textContent()).toContain('park');
@@ -242,22 +262,22 @@ describe.runIf(available)('the tutor in the browser', () => {
       expect(await picker.locator('.scenario-card').count()).toBeGreaterThanOrEqual(12);
       await page.screenshot({ path: join(RESULTS, 'tutor-scenes-desktop-light.png') });
       await picker.locator('.scenario-card', { hasText: SCENE.title }).click();
-      await page.locator('.message--tutor.message--completed').first().waitFor({ timeout: 20_000 });
+      await page.locator('.message--tutor.message--completed').first().waitFor({ timeout: 60_000 });
       expect(await page.locator('.message--tutor').first().textContent()).toContain(SCENE.openingLine);
       expect(await page.locator('.conversation-bar').textContent()).toContain(SCENE.title);
       await page.getByRole('button', { name: 'Useful phrases' }).click();
       await page.locator('.phrase').first().click();
       expect(await page.locator('#composer-input').inputValue()).not.toBe('');
       await page.locator('#composer-input').fill('');
-      await expect.poll(() => page.evaluate(() => (window as unknown as { __localchat?: { playedSamples: number } }).__localchat?.playedSamples ?? 0), { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.evaluate(() => (window as unknown as { __localchat?: { playedSamples: number } }).__localchat?.playedSamples ?? 0), { timeout: 60_000 }).toBeGreaterThan(0);
       await send(page, 'Could I have the soup, please?');
-      await page.locator('.message--tutor.message--completed').nth(1).waitFor({ timeout: 20_000 });
+      await page.locator('.message--tutor.message--completed').nth(1).waitFor({ timeout: 60_000 });
       await page.screenshot({ path: join(RESULTS, 'tutor-scene-desktop-light.png') });
 
       // End the scene: the tutor steps out of role (one more reply), then the report.
       await page.getByRole('button', { name: 'End scene' }).click();
-      await page.locator('.message--tutor.message--completed').nth(2).waitFor({ timeout: 20_000 });
-      await page.locator('.dialog.report .report__level-badge').waitFor({ timeout: 20_000 });
+      await page.locator('.message--tutor.message--completed').nth(2).waitFor({ timeout: 60_000 });
+      await page.locator('.dialog.report .report__level-badge').waitFor({ timeout: 60_000 });
       await page.locator('.dialog.report').getByRole('button', { name: 'Keep talking' }).click();
 
       // The vocabulary page: the saved word, a review, the CSV export.
@@ -285,10 +305,10 @@ describe.runIf(available)('the tutor in the browser', () => {
 
       // The progress page: charts drawn on canvas.
       await page.getByRole('link', { name: 'Progress' }).click();
-      await page.locator('.chart-card canvas').first().waitFor({ timeout: 15_000 });
+      await page.locator('.chart-card canvas').first().waitFor({ timeout: 60_000 });
       expect(await page.locator('.chart-card canvas').count()).toBe(4);
-      await expect.poll(async () => Math.min(...(await Promise.all([0, 1, 2, 3].map((index) => drawnPixels(page, index))))), { timeout: 10_000 }).toBeGreaterThan(100);
-      await page.waitForTimeout(500);
+      await expect.poll(async () => Math.min(...(await Promise.all([0, 1, 2, 3].map((index) => drawnPixels(page, index))))), { timeout: 60_000 }).toBeGreaterThan(100);
+      await settled(page);
       await page.screenshot({ path: join(RESULTS, 'tutor-progress-desktop-light.png') });
 
       // The conversation list: resume the first conversation, its correction card comes back.
@@ -296,7 +316,7 @@ describe.runIf(available)('the tutor in the browser', () => {
       const first = page.locator('.conversation', { hasText: 'Yesterday I go' });
       await first.waitFor();
       await first.locator('.conversation__open').click();
-      await page.locator('.message--user .correction').first().waitFor({ timeout: 10_000 });
+      await page.locator('.message--user .correction').first().waitFor({ timeout: 60_000 });
       expect(await page.locator('.message--user .correction del').first().textContent()).toBe('go');
       expect(await page.locator('.message').count()).toBe(4);
 
@@ -320,7 +340,7 @@ describe.runIf(available)('the tutor in the browser', () => {
       const scene = page.locator('.conversation', { hasText: SCENE.title });
       await scene.getByRole('button', { name: /Actions for/ }).click();
       await page.getByRole('menuitem', { name: 'Session report' }).click();
-      await page.locator('.dialog.report .report__level-badge').waitFor({ timeout: 10_000 });
+      await page.locator('.dialog.report .report__level-badge').waitFor({ timeout: 60_000 });
       await page.locator('.dialog.report').getByRole('button', { name: 'Close' }).last().click();
 
       // Delete, after a confirmation.
@@ -351,16 +371,16 @@ describe.runIf(available)('the tutor in the browser', () => {
         if (phone) {
           await page.getByRole('button', { name: 'Conversations' }).click();
           await page.locator('.sidebar--open').waitFor();
-          await page.waitForTimeout(250);
+          await settled(page);
           await page.screenshot({ path: join(RESULTS, `tutor-drawer-${name}.png`) });
         }
         await page.locator('.conversation__open').first().click();
-        await page.locator('.message--user .correction').first().waitFor({ timeout: 10_000 });
+        await page.locator('.message--user .correction').first().waitFor({ timeout: 60_000 });
         await page.locator('.message--user .correction summary').first().click();
-        await page.waitForTimeout(250);
+        await settled(page);
         await page.screenshot({ path: join(RESULTS, `tutor-chat-${name}.png`) });
         await page.locator('.message--tutor').first().locator('.word', { hasText: /^lovely$/ }).click();
-        await page.locator('.word-popover__english').waitFor({ timeout: 15_000 });
+        await page.locator('.word-popover__english').waitFor({ timeout: 60_000 });
         await page.screenshot({ path: join(RESULTS, `tutor-word-${name}.png`) });
         await page.keyboard.press('Escape');
 
@@ -386,10 +406,10 @@ describe.runIf(available)('the tutor in the browser', () => {
         const reportStatus = await page.evaluate(() => fetch('/api/conversations/seed-2/report').then((response) => response.status));
         expect([200, 404]).toContain(reportStatus);
         if (reportStatus === 404) {
-          await page.locator('.dialog.report .report__missing').waitFor({ timeout: 10_000 });
+          await page.locator('.dialog.report .report__missing').waitFor({ timeout: 60_000 });
           await page.getByRole('button', { name: 'Write the report' }).click();
         }
-        await page.locator('.dialog.report .report__level-badge').waitFor({ timeout: 10_000 });
+        await page.locator('.dialog.report .report__level-badge').waitFor({ timeout: 60_000 });
         expect(await page.locator('.dialog.report .report__missing').count()).toBe(0);
         await page.screenshot({ path: join(RESULTS, `tutor-report-${name}.png`) });
         await page.keyboard.press('Escape');
@@ -398,12 +418,12 @@ describe.runIf(available)('the tutor in the browser', () => {
         await page.locator('.word-card').first().waitFor();
         await page.screenshot({ path: join(RESULTS, `tutor-vocabulary-${name}.png`) });
         await page.getByRole('link', { name: 'Progress' }).click();
-        await page.locator('.chart-card canvas').first().waitFor({ timeout: 15_000 });
-        await expect.poll(() => drawnPixels(page, 0), { timeout: 10_000 }).toBeGreaterThan(100);
-        await page.waitForTimeout(500);
+        await page.locator('.chart-card canvas').first().waitFor({ timeout: 60_000 });
+        await expect.poll(() => drawnPixels(page, 0), { timeout: 60_000 }).toBeGreaterThan(100);
+        await settled(page);
         await page.screenshot({ path: join(RESULTS, `tutor-progress-${name}.png`) });
         await page.locator('.chart-card').last().scrollIntoViewIfNeeded();
-        await page.waitForTimeout(300);
+        await settled(page);
         await page.screenshot({ path: join(RESULTS, `tutor-progress-${name}-charts.png`) });
 
         await page.getByRole('link', { name: 'Chat' }).click();
@@ -444,7 +464,7 @@ describe.runIf(available)('the tutor in the browser', () => {
       await page.keyboard.press('ArrowRight');
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('you');
       await page.keyboard.press('Enter');
-      await page.locator('.word-popover__english').waitFor({ timeout: 15_000 });
+      await page.locator('.word-popover__english').waitFor({ timeout: 60_000 });
       expect(await page.locator('.word-popover__word').textContent()).toBe('you');
       await page.keyboard.press('Escape');
       await page.locator('.word-popover').waitFor({ state: 'detached' });
