@@ -14,7 +14,8 @@
  * profile's correction style, set over /api/profile before each turn), so the replies after a
  * turn with a card and after one without are compared in the same run.
  *
- * Per turn: TTFT (learner's message sent -> first LLM token), TTFA (-> first audio delta), time
+ * Per turn: TTFT (learner's message sent -> first LLM token, on the server), TTFA (-> first audio:
+ * the server's `localchat.response.metrics`, or the first audio delta received for a cut reply), time
  * until the tenth reply token, prompt tokens evaluated (node-llama-cpp's token meter; the
  * server's cache report with --llm-base-url) against the tokens new since the previous call,
  * correction latency, server RSS. Writes a chart (SVG) of TTFT and evaluated tokens per turn.
@@ -180,6 +181,9 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       }
       const doneTime = epochNow();
       doneAt.set(turnNumber, doneTime);
+      // The server's own figures (from receiving the turn), when it sends them (not for a cut reply):
+      // they do not depend on how soon this process got a core.
+      const metrics = await client.waitFor('localchat.response.metrics', (event) => event.response_id === responseId, from, done.response.status === 'cancelled' ? 1 : 2000).catch(() => null);
       const audioMs = audioMsOf(client, from, responseId);
 
       allCalls.push(...((await server.command('calls')) as LessonLlmCall[]));
@@ -192,7 +196,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         afterCorrection: turnNumber > 1 && (turnNumber - 1) % 2 === 1,
         status: done.response.status ?? 'unknown',
         ttftMs: reply?.firstTokenAt !== undefined ? round(reply.firstTokenAt - sentAt) : null,
-        ttfaMs: firstAudioAt !== null ? round(firstAudioAt - sentAt) : null,
+        ttfaMs: metrics?.ttfa_ms ?? (firstAudioAt !== null ? round(firstAudioAt - sentAt) : null),
         tenthTokenMs: reply?.tenthTokenAt !== undefined ? round(reply.tenthTokenAt - sentAt) : null,
         promptTokens: reply?.promptTokens ?? null,
         evaluatedPromptTokens: reply?.evaluatedPromptTokens ?? null,
