@@ -37,7 +37,7 @@ import { SmartTurn } from './end-of-turn/smart-turn.js';
 
 /** How to give LocalChat an LLM: shown in replies, the UI and the terminal. */
 export const HOW_TO_PROVIDE_AN_LLM =
-  'Give it a GGUF model with `npm start -- --model /path/to/model.gguf`, or use LM Studio or Ollama with `npm start -- --llm-base-url http://localhost:1234/v1`.';
+  'Give it a GGUF model with `localchat --model /path/to/model.gguf` (or `npm start -- --model /path/to/model.gguf` in a clone), or use LM Studio or Ollama with `localchat --llm-base-url http://localhost:1234/v1`.';
 
 /** An LLM stand-in while none is usable: every reply fails with the reason, so the learner hears it. */
 class UnavailableLLM implements LLM {

@@ -32,6 +32,7 @@ import type { StreamAudioFormat } from '../../audio/stream-encoders.js';
 import { WorkerStreamEncoder } from '../../workers/encoder-session.js';
 import { chunkText } from '../../text/sentence-chunker.js';
 import { abortOnDisconnect, clientGone, streamFrom } from './http-streaming.js';
+import { OPENAI_VOICES, resolveOpenAIVoice } from '../openai-voices.js';
 import { resolveSpeechModel } from './model-names.js';
 import { engineFailure, fromZodError, invalidRequest, openAIErrorHandler, requireJson } from './openai-errors.js';
 
@@ -45,21 +46,6 @@ export const MAX_SPEECH_INPUT = 4096;
 export const SPEECH_SAMPLE_RATE = REALTIME_SAMPLE_RATE;
 /** Audio converted and encoded at a time, seconds. */
 const SLICE_SECONDS = 0.25;
-
-/** OpenAI's voice names and the gender of each, for engines that have no voice of that name. */
-export const OPENAI_VOICES: Readonly<Record<string, 'female' | 'male'>> = {
-  alloy: 'female',
-  coral: 'female',
-  nova: 'female',
-  sage: 'female',
-  shimmer: 'female',
-  ash: 'male',
-  ballad: 'male',
-  echo: 'male',
-  fable: 'male',
-  onyx: 'male',
-  verse: 'male',
-};
 
 /** The request body (unknown fields are accepted and dropped). */
 export const SpeechBody = z.object({
@@ -79,19 +65,9 @@ export type SpeechBody = z.infer<typeof SpeechBody>;
  */
 export function resolveVoice(tts: TTS, requested: string | undefined): string {
   if (!requested) return tts.defaultVoice;
+  const resolved = resolveOpenAIVoice(tts, requested);
+  if (resolved !== null) return resolved;
   const voices = tts.voices();
-  const wanted = requested.toLowerCase();
-  const exact = voices.find((voice) => voice.id.toLowerCase() === wanted);
-  if (exact) return exact.id;
-  const gender = OPENAI_VOICES[wanted];
-  if (gender) {
-    const named = voices.find((voice) => voice.id.toLowerCase().endsWith(`_${wanted}`));
-    if (named) return named.id;
-    const defaultVoice = voices.find((voice) => voice.id === tts.defaultVoice);
-    if (defaultVoice?.gender === gender) return defaultVoice.id;
-    const sameGender = voices.find((voice) => voice.gender === gender && voice.language === defaultVoice?.language) ?? voices.find((voice) => voice.gender === gender);
-    return (sameGender ?? defaultVoice ?? voices[0])?.id ?? tts.defaultVoice;
-  }
   throw invalidRequest(
     `Unknown voice '${requested}' for ${tts.provider}. Voices: ${voices.map((voice: Voice) => voice.id).join(', ')} (OpenAI's names ${Object.keys(OPENAI_VOICES).join(', ')} are mapped to these).`,
     'voice',
