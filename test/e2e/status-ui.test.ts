@@ -410,7 +410,7 @@ describe.runIf(available)('status, configuration and diagnostics in the browser'
       const stages = ((await figure.getAttribute('data-stages')) ?? '').split(' ');
       expect(stages).toEqual(['stopped', 'decided', 'transcript', 'firstToken', 'firstClause', 'firstAudio', 'playback']);
       expect(await figure.locator('.diag-timeline__stage--missing').count()).toBe(0);
-      expect(await figure.locator('.diag-timeline__server').textContent()).toMatch(/first token \d+ ms · first audio [\d.]+ m?s/);
+      expect(await figure.locator('.diag-timeline__server').textContent()).toMatch(/first token [\d.]+ m?s · first clause to the voice [\d.]+ m?s · first audio [\d.]+ m?s/);
       // Stages in order on the page's clock.
       const times = await figure.locator('.diag-timeline__time').allTextContents();
       const ms = times.map((value) => (value.endsWith(' s') ? Number.parseFloat(value.slice(1)) * 1000 : Number.parseFloat(value.slice(1))));

@@ -82,6 +82,9 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   }
   const type = response.headers.get('content-type') ?? '';
   const body: unknown = type.includes('json') ? await response.json().catch(() => null) : null;
+  // Aborted while the body was read (a newer request replaced this one): not an answer.
+  if (init.signal?.aborted) throw new DOMException('The request was aborted.', 'AbortError');
+  if (response.ok && type.includes('json') && body === null) throw new ApiError(response.status, 'invalid_response', 'LocalChat sent an answer that could not be read. Please try again.');
   if (!response.ok) {
     const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
     const fallback = response.status === 404 ? 'Not found.' : `The request failed (HTTP ${response.status}).`;
