@@ -20,6 +20,7 @@ import { RealtimeSession } from './realtime/session.js';
 import type { Config } from '../config.js';
 import { registerApiRoutes, registerConfigRoute } from './api-routes.js';
 import { publicConfig } from './public-config.js';
+import { registerModelFileRoutes } from './routes/model-files.js';
 import { openAIApi, realtimeWithoutUpgrade } from './routes/openai-api.js';
 import { registerSecurity } from './security.js';
 import type { TutorService } from './tutor-service.js';
@@ -49,6 +50,11 @@ export interface AppOptions {
   keepalive?: Partial<KeepaliveOptions>;
   /** The configuration in effect, shown without secrets at `GET /api/config`. */
   config?: Config;
+  /**
+   * The models directory, for the model files the page runs (`GET /api/models/smart-turn.onnx`);
+   * default `config.modelsDir`. Neither: those models are never installed.
+   */
+  modelsDir?: string;
 }
 
 export interface LocalChatApp {
@@ -193,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<LocalChatApp> {
     return publicConfig({ version: options.version ?? '0.0.0', engines: options.engines.status(), config: options.config, voice: options.voice, speed: options.speed, listening });
   });
   if (options.tutor) registerApiRoutes(app, options.tutor);
+  registerModelFileRoutes(app, options.modelsDir ?? options.config?.modelsDir ?? null);
 
   const webRoot = options.webRoot;
   if (webRoot && existsSync(join(webRoot, 'index.html'))) {

@@ -501,6 +501,8 @@ export function App() {
         onNewChat={() => actions.newChat()}
         connected={connected}
         voiceInput={voice.settings}
+        thinkingTimeInUseMs={voice.thinkingTimeInUseMs}
+        learnedThinkingTimeMs={voice.learnedThinkingTimeMs}
         onVoiceInput={actions.setVoiceSettings}
         webSpeech={webSpeech}
         webSpeechSupported={speechSupported}
@@ -513,7 +515,7 @@ export function App() {
       />
       {configOpen ? (
         <ConfigDialog
-          page={{ voice: state.voice, voiceEngine: state.voiceEngine, speed: state.speed, volume, voiceInput: voice.settings }}
+          page={{ voice: state.voice, voiceEngine: state.voiceEngine, speed: state.speed, volume, voiceInput: voice.settings, thinkingTimeInUseMs: voice.thinkingTimeInUseMs }}
           onClose={() => setConfigOpen(false)}
           onCopied={(ok) => actions.toast(ok ? 'The configuration was copied.' : 'Copying failed: select the text and copy it.', ok ? 'info' : 'error')}
         />

@@ -16,6 +16,8 @@ export interface PageConfig {
   speed: number;
   volume: number;
   voiceInput: VoiceSettings;
+  /** The thinking time in use, ms (the learned one with `voiceInput.thinkingTime: 'learned'`). */
+  thinkingTimeInUseMs?: number;
 }
 
 interface ConfigDialogProps {
@@ -92,7 +94,12 @@ export function ConfigDialog({ page, onClose, onCopied }: ConfigDialogProps) {
     ['Speed', `${page.speed.toFixed(2)}×`],
     ['Volume', `${Math.round(page.volume * 100)}%`],
     ['How you talk', page.voiceInput.mode === 'hands-free' ? 'hands-free' : page.voiceInput.mode === 'push-to-talk' ? 'push to talk' : 'typing'],
-    ['Thinking time', `${(page.voiceInput.thinkingTimeMs / 1000).toFixed(1)} s`],
+    [
+      'Thinking time',
+      page.voiceInput.thinkingTime === 'learned'
+        ? `learned, ${((page.thinkingTimeInUseMs ?? page.voiceInput.thinkingTimeMs) / 1000).toFixed(1)} s now`
+        : `${(page.voiceInput.thinkingTimeMs / 1000).toFixed(1)} s`,
+    ],
     ['Turn detection', page.voiceInput.turnDetection === 'server' ? 'on the server' : 'in the browser'],
   ];
 

@@ -1,6 +1,6 @@
 /**
  * Settings drawer: the tutor's voice (grouped by language), speed and volume; how the learner talks
- * (mode, thinking time, barge-in, where turns are detected, the browser's speech recognition
+ * (mode, thinking time: learned from their pauses or fixed, with the value in use; barge-in, where turns are detected, the browser's speech recognition
  * button); theme; and New chat.
  * A modal dialog: focus moves in when it opens, Escape or the backdrop closes it, and focus
  * returns to the button that opened it.
@@ -47,6 +47,10 @@ interface SettingsPanelProps {
   onNewChat(): void;
   connected: boolean;
   voiceInput: VoiceSettings;
+  /** The thinking time the page uses now, ms (the learned one when learned and known). */
+  thinkingTimeInUseMs: number;
+  /** The learner's thinking time the server learned from their pauses, ms (null until it says). */
+  learnedThinkingTimeMs: number | null;
   onVoiceInput(change: Partial<VoiceSettings>): void;
   webSpeech: boolean;
   webSpeechSupported: boolean;
@@ -86,6 +90,11 @@ const voiceModes: { value: VoiceMode; label: string }[] = [
   { value: 'typing', label: 'Type' },
 ];
 
+const thinkingTimes: { value: VoiceSettings['thinkingTime']; label: string }[] = [
+  { value: 'learned', label: 'Learned' },
+  { value: 'fixed', label: 'Fixed' },
+];
+
 const turnDetections: { value: VoiceSettings['turnDetection']; label: string }[] = [
   { value: 'browser', label: 'In the browser' },
   { value: 'server', label: 'On the server' },
@@ -100,6 +109,8 @@ const themes: { value: ThemePreference; label: string }[] = [
 export function SettingsPanel(props: SettingsPanelProps) {
   const { open, onClose, voices, voice, speed, voiceInput } = props;
   const thinkingSeconds = (voiceInput.thinkingTimeMs / 1000).toFixed(1);
+  const learned = voiceInput.thinkingTime === 'learned';
+  const inUseSeconds = (props.thinkingTimeInUseMs / 1000).toFixed(1);
   const panel = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const groups = useMemo(() => groupVoices(voices), [voices]);
@@ -307,39 +318,63 @@ export function SettingsPanel(props: SettingsPanelProps) {
 
         <div className="field">
           <div className="field__row">
-            <label htmlFor="thinking-time">Thinking time</label>
-            <output htmlFor="thinking-time" className="field__value">
-              {thinkingSeconds} s
+            <span className="field__label" id="thinking-time-label">
+              Thinking time
+            </span>
+            <output className="field__value" aria-live="polite">
+              {learned ? `${inUseSeconds} s · ${props.learnedThinkingTimeMs === null ? 'until learned' : 'learned'}` : `${thinkingSeconds} s`}
             </output>
           </div>
-          <input
-            id="thinking-time"
-            type="range"
-            min={THINKING_TIME_RANGE.min}
-            max={THINKING_TIME_RANGE.max}
-            step={THINKING_TIME_RANGE.step}
-            value={voiceInput.thinkingTimeMs}
-            onChange={(event) => props.onVoiceInput({ thinkingTimeMs: Number(event.target.value) })}
-            aria-valuetext={`${thinkingSeconds} seconds`}
-            aria-describedby="thinking-time-help"
-          />
-          <div className="field__scale">
-            <span aria-hidden="true">Quick</span>
-            <button
-              type="button"
-              className="link-button"
-              style={{ left: `${((THINKING_TIME_RANGE.default - THINKING_TIME_RANGE.min) / (THINKING_TIME_RANGE.max - THINKING_TIME_RANGE.min)) * 100}%` }}
-              onClick={() => props.onVoiceInput({ thinkingTimeMs: THINKING_TIME_RANGE.default })}
-              disabled={voiceInput.thinkingTimeMs === THINKING_TIME_RANGE.default}
-              aria-label="Reset the thinking time to 0.9 seconds"
-            >
-              Default
-            </button>
-            <span aria-hidden="true">Relaxed</span>
+          <div className="segmented segmented--two" role="radiogroup" aria-labelledby="thinking-time-label" aria-describedby="thinking-time-help">
+            {thinkingTimes.map((option) => (
+              <label key={option.value} className={voiceInput.thinkingTime === option.value ? 'segmented__option segmented__option--on' : 'segmented__option'}>
+                <input
+                  type="radio"
+                  name="thinking-time-mode"
+                  value={option.value}
+                  checked={voiceInput.thinkingTime === option.value}
+                  onChange={() => props.onVoiceInput({ thinkingTime: option.value })}
+                />
+                {option.label}
+              </label>
+            ))}
           </div>
+          {learned ? null : (
+            <>
+              <input
+                id="thinking-time"
+                type="range"
+                min={THINKING_TIME_RANGE.min}
+                max={THINKING_TIME_RANGE.max}
+                step={THINKING_TIME_RANGE.step}
+                value={voiceInput.thinkingTimeMs}
+                onChange={(event) => props.onVoiceInput({ thinkingTimeMs: Number(event.target.value) })}
+                aria-labelledby="thinking-time-label"
+                aria-valuetext={`${thinkingSeconds} seconds`}
+                aria-describedby="thinking-time-help"
+              />
+              <div className="field__scale">
+                <span aria-hidden="true">Quick</span>
+                <button
+                  type="button"
+                  className="link-button"
+                  style={{ left: `${((THINKING_TIME_RANGE.default - THINKING_TIME_RANGE.min) / (THINKING_TIME_RANGE.max - THINKING_TIME_RANGE.min)) * 100}%` }}
+                  onClick={() => props.onVoiceInput({ thinkingTimeMs: THINKING_TIME_RANGE.default })}
+                  disabled={voiceInput.thinkingTimeMs === THINKING_TIME_RANGE.default}
+                  aria-label="Reset the thinking time to 0.9 seconds"
+                >
+                  Default
+                </button>
+                <span aria-hidden="true">Relaxed</span>
+              </div>
+            </>
+          )}
           <p className="field__help" id="thinking-time-help">
-            How long you can pause, hands-free, before the tutor answers. Make it longer if you get cut off while
-            looking for a word.
+            {learned
+              ? props.learnedThinkingTimeMs === null
+                ? `How long you can pause, hands-free, before the tutor answers. It will follow your own pauses once LocalChat has heard a few; until then it waits ${inUseSeconds} s.`
+                : 'How long you can pause, hands-free, before the tutor answers: a little longer than your own pauses in the middle of a sentence (0.3–2.5 s), learned as you talk.'
+              : 'How long you can pause, hands-free, before the tutor answers. Make it longer if you get cut off while looking for a word.'}
           </p>
         </div>
 

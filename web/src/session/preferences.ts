@@ -1,7 +1,8 @@
 /**
  * The learner's choices kept in localStorage: voice, speed, volume, theme and voice input (mode,
- * thinking time, barge-in, turn detection, the browser's speech recognition button). They survive
- * reloads and are sent to every new session (a reconnect opens a fresh one with server defaults).
+ * thinking time: learned or fixed, and the fixed value; barge-in, turn detection, the browser's
+ * speech recognition button). They survive reloads and are sent to every new session (a reconnect
+ * opens a fresh one with server defaults).
  */
 
 export type ThemePreference = 'system' | 'light' | 'dark';
@@ -9,6 +10,8 @@ export type ThemePreference = 'system' | 'light' | 'dark';
 export interface VoiceInputPreferences {
   mode?: 'hands-free' | 'push-to-talk' | 'typing';
   thinkingTimeMs?: number;
+  /** `learned`: the thinking time follows the learner's pauses; `fixed`: `thinkingTimeMs`. */
+  thinkingTime?: 'learned' | 'fixed';
   bargeIn?: boolean;
   turnDetection?: 'browser' | 'server';
 }
@@ -34,6 +37,7 @@ function voiceInput(value: unknown): VoiceInputPreferences {
   const result: VoiceInputPreferences = {};
   if (record.mode === 'hands-free' || record.mode === 'push-to-talk' || record.mode === 'typing') result.mode = record.mode;
   if (typeof record.thinkingTimeMs === 'number' && Number.isFinite(record.thinkingTimeMs)) result.thinkingTimeMs = record.thinkingTimeMs;
+  if (record.thinkingTime === 'learned' || record.thinkingTime === 'fixed') result.thinkingTime = record.thinkingTime;
   if (typeof record.bargeIn === 'boolean') result.bargeIn = record.bargeIn;
   if (record.turnDetection === 'browser' || record.turnDetection === 'server') result.turnDetection = record.turnDetection;
   return result;

@@ -15,6 +15,7 @@ import { decodePcm16Base64 } from '../audio/pcm.js';
 import { AudioPlayer, installUnlockListeners, type PlayerSnapshot } from '../audio/player.js';
 import { timeline } from '../diagnostics/timeline.js';
 import { RealtimeClient, realtimeUrl, type ServerEvent } from '../realtime/client.js';
+import { fetchPageSmartTurn } from '../voice/page-smart-turn.js';
 import { VoiceController, type VoiceSettings, type VoiceSnapshot } from '../voice/voice-controller.js';
 import { loadPreferences, savePreferences } from './preferences.js';
 import { initialSessionState, isResponding, localId, sessionReducer, type SessionState } from './state.js';
@@ -108,6 +109,8 @@ interface SessionResources {
   player: AudioPlayer;
   store: AudioStore;
   voice: VoiceController;
+  /** The server's Smart Turn was asked for (once a page, when browser turn detection is first used). */
+  smartTurnRequested: boolean;
 }
 
 let resources: SessionResources | null = null;
@@ -119,6 +122,7 @@ function sessionResources(): SessionResources {
     player: new AudioPlayer(),
     store: new AudioStore(),
     voice: new VoiceController(loadPreferences().voiceInput),
+    smartTurnRequested: false,
   };
   return resources;
 }
@@ -410,6 +414,20 @@ export function useSession(): Session {
       dispatch({ type: 'interrupted', itemId: liveItem });
     }
   }
+
+  // Semantic end of turn in the page: the server's Smart Turn, when it has one, hears each pause of
+  // a browser-VAD turn (VoiceController.setEndOfTurn). Without it the thinking time alone decides.
+  const browserTurns = voiceSnapshot.settings.mode === 'hands-free' && voiceSnapshot.settings.turnDetection === 'browser';
+  useEffect(() => {
+    const shared = sessionResources();
+    if (!browserTurns || shared.smartTurnRequested) return;
+    shared.smartTurnRequested = true;
+    fetchPageSmartTurn()
+      .then((model) => {
+        if (model) voice.setEndOfTurn(model);
+      })
+      .catch((error: unknown) => console.warn('LocalChat: the end-of-turn model could not load; the thinking time decides', error));
+  }, [browserTurns, voice]);
 
   useEffect(() => {
     voice.setHost({
