@@ -29,9 +29,7 @@ import { LiveTranscript } from './live-transcript.js';
 import { ABUSE_LIMIT, FRAMES_PER_SECOND, RealtimeRateLimiter } from './rate-limit.js';
 import type { OutgoingEvent, ServerEvent, WireItem } from './server-events.js';
 import { resolveRealtimeVoice } from './voices.js';
-
-/** Largest audio delta sent, in samples at 24 kHz (200 ms): small enough for the client to start early. */
-const MAX_DELTA_SAMPLES = 4800;
+import { ResponseEvents, newId, round } from './response-events.js';
 
 /**
  * Default cap on a reply's tokens: a spoken tutor reply is 1-3 sentences (~20-80 tokens); the cap
@@ -85,7 +83,6 @@ export interface SessionOptions {
   send: (event: ServerEvent) => void;
 }
 
-const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 
 /** What one `response.create` may change for its response. */
 interface ReplyOverrides {
@@ -103,24 +100,6 @@ interface ReplyOverrides {
 
 /** Silence inside a turn that starts a speculative reply by default, ms ("maybe done"). */
 export const DEFAULT_MAYBE_DONE_MS = 250;
-
-/** A function call item of a response. */
-interface FunctionCallOutput {
-  itemId: string;
-  callId: string;
-  name: string;
-  arguments: string;
-  outputIndex: number;
-  done: boolean;
-}
-
-/** A response's output items, in order: its message (opened at its first text when tools are on) and function calls. */
-interface ResponseOutput {
-  messageIndex: number | null;
-  calls: FunctionCallOutput[];
-  next: number;
-  modalities: ('text' | 'audio')[];
-}
 
 export class RealtimeSession {
   readonly id = newId('sess');
@@ -156,18 +135,14 @@ export class RealtimeSession {
   private lastFrameWarning = -Infinity;
   /** User items that came as audio (`input_audio` content), for `conversation.item.retrieve`. */
   private readonly spokenItems = new Set<string>();
-  /** Replies that were text only (`output_text` content). */
-  private readonly textItems = new Set<string>();
   /** Transcription sessions keep no conversation: their items (id -> transcript, null until known). */
   private readonly transcriptionItems = new Map<string, string | null>();
   private transcriptionQueue: Promise<void> = Promise.resolve();
   private readonly live: LiveTranscript;
   /** The item id of the audio buffer being filled in a transcription session without VAD. */
   private bufferItemId: string | null = null;
-  /** Recent replies that left no history entry (cut before any text), for `conversation.item.retrieve`. */
-  private readonly emptyReplies = new Set<string>();
-  /** Output items of the responses in progress, by response id. */
-  private readonly outputs = new Map<string, ResponseOutput>();
+  /** The protocol events of each response. */
+  private readonly responses: ResponseEvents;
   private readonly tutor: SessionTutor;
   private readonly onStatus = () => this.sendEngineStatus();
   private readonly onDownload = (progress: import('../../engines/engine-set.js').DownloadProgress) =>
@@ -206,12 +181,19 @@ export class RealtimeSession {
         assistantTurn: (turn, result) =>
           this.tutor.assistantTurn(turn, { ttftMs: round(result?.ttftMs ?? null), ttfaMs: round(result?.ttfaMs ?? null), totalMs: round(result?.totalMs ?? null) }),
         truncated: (turn) => this.tutor.truncated(turn),
-        responseDone: (handle, outcome) => this.responseDone(handle, outcome),
+        responseDone: (handle, outcome) => this.responses.done(handle, outcome, handle.answers ? this.transcribeMs.get(handle.answers.id) : undefined),
         answered: (userTurn) => void this.tutor.correctAfterReply(userTurn),
       },
       REALTIME_SAMPLE_RATE,
       options.tutor?.sideWork,
     );
+    this.responses = new ResponseEvents({
+      conversation: this.conversation,
+      emit: (event) => this.emit(event),
+      sendError: (code, message) => this.sendError(code, message),
+      previousOf: (itemId) => this.previousOf(itemId),
+      addToolCall: (handle, call, itemId) => void this.dialogue.addToolCall(handle, call, itemId),
+    });
     this.settings = {
       instructions: this.conversation.systemPrompt,
       voice,
@@ -522,7 +504,7 @@ export class RealtimeSession {
     if (turn) return this.describeTurn(turn);
     const active = this.dialogue.active;
     if (active?.started && active.itemId === id) {
-      const audio = !this.textItems.has(id);
+      const audio = !this.responses.textItems.has(id);
       return {
         id,
         type: 'message',
@@ -533,8 +515,8 @@ export class RealtimeSession {
       };
     }
     if (this.transcriptionItems.has(id)) return userAudioItem(id, this.transcriptionItems.get(id) ?? null);
-    if (this.emptyReplies.has(id)) {
-      const audio = !this.textItems.has(id);
+    if (this.responses.emptyReplies.has(id)) {
+      const audio = !this.responses.textItems.has(id);
       return { id, type: 'message', role: 'assistant', object: 'realtime.item', status: 'incomplete', content: [audio ? { type: 'output_audio', transcript: '' } : { type: 'output_text', text: '' }] };
     }
     return null;
@@ -560,7 +542,7 @@ export class RealtimeSession {
       type: 'message',
       role: 'assistant',
       status: turn.interrupted ? 'incomplete' : 'completed',
-      content: [this.textItems.has(turn.id) ? { type: 'output_text', text: turn.text } : { type: 'output_audio', transcript: turn.text }],
+      content: [this.responses.textItems.has(turn.id) ? { type: 'output_text', text: turn.text } : { type: 'output_audio', transcript: turn.text }],
     };
   }
 
@@ -718,104 +700,6 @@ export class RealtimeSession {
     };
   }
 
-  /** A response settled (its history entry decided and saved): its last events and `response.done`. */
-  private responseDone(handle: ResponseHandle, outcome: ResponseOutcome): void {
-    const withAudio = handle.withAudio;
-    if (!withAudio) this.textItems.add(handle.itemId);
-    const output = this.outputs.get(handle.id);
-    this.outputs.delete(handle.id);
-    if (handle.started && !outcome.turn) {
-      this.emptyReplies.add(handle.itemId);
-      while (this.emptyReplies.size > 16) this.emptyReplies.delete(this.emptyReplies.values().next().value!);
-    }
-    const text = outcome.result?.text ?? outcome.text;
-    const finishing = outcome.status !== 'cancelled' && outcome.failure !== 'transcription_failed' && outcome.failure !== 'server_error' && handle.started;
-    // With tools the message opens at its first text: a reply that only called functions has none.
-    if (finishing && output && output.messageIndex === null && (output.calls.length === 0 || text.trim())) this.openMessage(handle, output);
-    const hasMessage = !output || output.messageIndex !== null || output.calls.length === 0;
-    const messageIndex = output?.messageIndex ?? 0;
-    const ids = { response_id: handle.id, item_id: handle.itemId, output_index: messageIndex, content_index: 0 };
-    if (finishing && hasMessage) {
-      if (withAudio) {
-        this.emit({ type: 'response.output_audio_transcript.done', ...ids, transcript: text });
-        this.emit({ type: 'response.output_audio.done', ...ids });
-      } else {
-        this.emit({ type: 'response.output_text.done', ...ids, text });
-      }
-      const doneItem = {
-        id: handle.itemId,
-        type: 'message' as const,
-        role: 'assistant' as const,
-        object: 'realtime.item' as const,
-        status: outcome.status === 'completed' ? ('completed' as const) : ('incomplete' as const),
-        content: [withAudio ? { type: 'output_audio' as const, transcript: text } : { type: 'output_text' as const, text }],
-      };
-      this.emit({ type: 'response.content_part.done', ...ids, part: withAudio ? { type: 'audio', transcript: text } : { type: 'text', text } });
-      this.emit({ type: 'response.output_item.done', response_id: handle.id, output_index: messageIndex, item: doneItem });
-      this.emit({ type: 'conversation.item.done', previous_item_id: this.previousOf(handle.itemId), item: doneItem });
-    }
-    if (outcome.failure === 'server_error') this.sendError('server_error', `The reply failed: ${outcome.text}`);
-    const details: RealtimeResponseStatus =
-      outcome.status === 'completed'
-        ? { type: 'completed' }
-        : outcome.status === 'cancelled'
-          ? outcome.reason === 'shutdown'
-            ? { type: 'cancelled', error: { type: 'server_error', code: 'server_shutting_down' } }
-            : { type: 'cancelled', reason: outcome.reason ?? 'client_cancelled' }
-          : { type: 'failed', error: { type: outcome.failure === 'transcription_failed' ? 'invalid_request_error' : 'server_error', code: outcome.failure ?? 'server_error' } };
-    const transcript = outcome.status === 'cancelled' ? (outcome.turn?.text ?? '') : text;
-    this.emit({
-      type: 'response.done',
-      response: {
-        id: handle.id,
-        object: 'realtime.response',
-        status: outcome.status,
-        status_details: details,
-        output: [
-          ...(hasMessage
-            ? [
-                {
-                  index: messageIndex,
-                  item: {
-                    id: handle.itemId,
-                    type: 'message' as const,
-                    role: 'assistant' as const,
-                    object: 'realtime.item' as const,
-                    status: outcome.status === 'completed' ? ('completed' as const) : ('incomplete' as const),
-                    content: [withAudio ? { type: 'output_audio' as const, transcript } : { type: 'output_text' as const, text: transcript }],
-                  },
-                },
-              ]
-            : []),
-          ...(output?.calls ?? [])
-            .filter((call) => call.done)
-            .map((call) => ({
-              index: call.outputIndex,
-              item: { id: call.itemId, type: 'function_call' as const, object: 'realtime.item' as const, status: 'completed' as const, call_id: call.callId, name: call.name, arguments: call.arguments },
-            })),
-        ]
-          .sort((a, b) => a.index - b.index)
-          .map((entry) => entry.item),
-        conversation_id: this.conversation.id,
-        output_modalities: handle.withAudio ? ['audio'] : ['text'],
-        ...(outcome.usage ? { usage: realtimeUsage(outcome.usage) } : {}),
-      },
-    });
-    const result = outcome.result;
-    if (result && outcome.status !== 'cancelled') {
-      const transcribeMs = handle.answers ? this.transcribeMs.get(handle.answers.id) : undefined;
-      this.emit({
-        type: 'localchat.response.metrics',
-        response_id: handle.id,
-        ttft_ms: round(result.ttftMs),
-        ttfa_ms: round(result.ttfaMs),
-        total_ms: round(result.totalMs) ?? 0,
-        first_chunk_ms: round(result.firstChunkMs ?? null),
-        ...(transcribeMs !== undefined ? { transcribe_ms: round(transcribeMs) ?? 0 } : {}),
-      });
-    }
-  }
-
   /** Starts a response; the dialogue runs it when the previous one stopped and transcripts are in. */
   private respond(overrides: ReplyOverrides): void {
     // A speculation must never run next to a real response for another text.
@@ -830,73 +714,13 @@ export class RealtimeSession {
       id: newId('resp'),
       itemId: newId('item'),
       scripted: overrides.fixedText !== undefined,
-      onStart: (started) => {
-        this.emit({
-          type: 'response.created',
-          response: { id: started.id, object: 'realtime.response', status: 'in_progress', output: [], conversation_id: this.conversation.id, output_modalities: modalities },
-        });
-        const output: ResponseOutput = { messageIndex: null, calls: [], next: 0, modalities };
-        this.outputs.set(started.id, output);
-        if (!withTools) this.openMessage(started, output);
-      },
+      onStart: (started) => this.responses.created(started, modalities, withTools),
       run: (started) => this.runReply(started, { ...overrides, ...(withTools ? { tools, toolChoice } : { tools: [] }) }, withAudio, startedAt),
     });
     handle.withAudio = withAudio;
     // A response cut before it adopted its speculation (a barge-in while it waited) drops it.
     const { speculation } = overrides;
     if (speculation) handle.signal.addEventListener('abort', () => speculation.drop(), { once: true });
-  }
-
-  /** Announces a response's message item (`output_item.added`, `conversation.item.added`, `content_part.added`). */
-  private openMessage(handle: ResponseHandle, output: ResponseOutput): void {
-    if (output.messageIndex !== null) return;
-    output.messageIndex = output.next++;
-    const withAudio = output.modalities.includes('audio');
-    const item = { id: handle.itemId, type: 'message' as const, role: 'assistant' as const, object: 'realtime.item' as const, status: 'in_progress' as const, content: [] };
-    this.emit({ type: 'response.output_item.added', response_id: handle.id, output_index: output.messageIndex, item });
-    this.emit({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
-    this.emit({
-      type: 'response.content_part.added',
-      response_id: handle.id,
-      item_id: handle.itemId,
-      output_index: output.messageIndex,
-      content_index: 0,
-      part: withAudio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
-    });
-  }
-
-  /** A function call event of a response: its `function_call` output item, arguments, and (when complete) its place in the history. */
-  private onToolEvent(handle: ResponseHandle, output: ResponseOutput, event: Extract<VoiceTurnEvent, { type: 'tool-call-start' | 'tool-call-delta' | 'tool-call' }>): void {
-    const open = (callId: string, name: string): FunctionCallOutput => {
-      const call: FunctionCallOutput = { itemId: newId('item'), callId, name, arguments: '', outputIndex: output.next++, done: false };
-      output.calls.push(call);
-      const item = { id: call.itemId, type: 'function_call' as const, object: 'realtime.item' as const, status: 'in_progress' as const, call_id: callId, name, arguments: '' };
-      this.emit({ type: 'response.output_item.added', response_id: handle.id, output_index: call.outputIndex, item });
-      this.emit({ type: 'conversation.item.added', previous_item_id: this.conversation.lastTurn?.id ?? null, item });
-      return call;
-    };
-    const find = (callId: string) => output.calls.find((call) => call.callId === callId && !call.done);
-    if (event.type === 'tool-call-start') {
-      open(event.id, event.name);
-      return;
-    }
-    if (event.type === 'tool-call-delta') {
-      const call = find(event.id);
-      if (!call) return;
-      call.arguments += event.argumentsDelta;
-      this.emit({ type: 'response.function_call_arguments.delta', response_id: handle.id, item_id: call.itemId, output_index: call.outputIndex, call_id: call.callId, delta: event.argumentsDelta });
-      return;
-    }
-    const call = find(event.call.id) ?? open(event.call.id, event.call.name);
-    call.arguments = event.call.arguments;
-    call.done = true;
-    const ids = { response_id: handle.id, item_id: call.itemId, output_index: call.outputIndex, call_id: call.callId };
-    this.emit({ type: 'response.function_call_arguments.done', ...ids, name: call.name, arguments: call.arguments });
-    // In the history before the client hears of it: its function_call_output may come at once.
-    this.dialogue.addToolCall(handle, event.call, call.itemId);
-    const item = { id: call.itemId, type: 'function_call' as const, object: 'realtime.item' as const, status: 'completed' as const, call_id: call.callId, name: call.name, arguments: call.arguments };
-    this.emit({ type: 'response.output_item.done', response_id: handle.id, output_index: call.outputIndex, item });
-    this.emit({ type: 'conversation.item.done', previous_item_id: this.previousOf(call.itemId), item });
   }
 
   /** Runs the voice turn of a started response, sending its deltas. */
@@ -908,34 +732,19 @@ export class RealtimeSession {
   ) {
     const { engines } = this.options;
     const { signal } = handle;
-    const send = (event: OutgoingEvent) => {
-      if (!signal.aborted) this.emit(event);
-    };
-    const output = this.outputs.get(handle.id)!;
-    // The message item opens at the reply's first text (at once without tools: see respond).
-    const ids = () => {
-      if (output.messageIndex === null && !signal.aborted) this.openMessage(handle, output);
-      return { response_id: handle.id, item_id: handle.itemId, output_index: output.messageIndex ?? 0, content_index: 0 };
-    };
     const llm: LLM = overrides.fixedText ? new FixedReply(overrides.fixedText) : engines.llm();
     this.inputAudio.setPlayback(withAudio);
     try {
       const onEvent = (event: VoiceTurnEvent) => {
-      handle.observe(event);
-      if (event.type === 'text') {
-        send(withAudio ? { type: 'response.output_audio_transcript.delta', ...ids(), delta: event.text } : { type: 'response.output_text.delta', ...ids(), delta: event.text });
-      } else if (event.type === 'audio') {
-        for (let offset = 0; offset < event.samples.length; offset += MAX_DELTA_SAMPLES) {
-          const slice = event.samples.subarray(offset, offset + MAX_DELTA_SAMPLES);
-          send({ type: 'response.output_audio.delta', ...ids(), delta: Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64') });
+        handle.observe(event);
+        if (signal.aborted) return; // nothing of a cut response follows its response.done
+        if (event.type === 'tts-error') {
+          this.options.logger.warn({ session: this.id, err: event.error }, 'TTS failed on a chunk');
+          engines.reportFailure('tts', event.error);
+          this.emit({ type: 'error', error: { type: 'server_error', code: 'tts_error', message: `The voice could not speak part of the reply: ${errorMessage(event.error)}` } });
+          return;
         }
-      } else if (event.type === 'tool-call-start' || event.type === 'tool-call-delta' || event.type === 'tool-call') {
-        if (!signal.aborted) this.onToolEvent(handle, output, event);
-      } else if (event.type === 'tts-error') {
-        this.options.logger.warn({ session: this.id, err: event.error }, 'TTS failed on a chunk');
-        engines.reportFailure('tts', event.error);
-        send({ type: 'error', error: { type: 'server_error', code: 'tts_error', message: `The voice could not speak part of the reply: ${errorMessage(event.error)}` } });
-      }
+        this.responses.delta(handle, event);
       };
       // A dropped speculation stops its engine calls before this reply's start (never two at once).
       if (!overrides.speculation) await this.speculative.stopped;
@@ -1261,24 +1070,6 @@ function describeTurnDetection(detection: TurnDetection | null, settings: Sessio
   };
 }
 
-/** Our token usage as the Realtime API's `response.usage` (text only: audio is not counted in tokens). */
-function realtimeUsage(usage: Usage): RealtimeResponseUsage {
-  const input = usage.promptTokens ?? 0;
-  const output = usage.completionTokens ?? 0;
-  return {
-    total_tokens: input + output,
-    input_tokens: input,
-    output_tokens: output,
-    input_token_details: { text_tokens: input, audio_tokens: 0, cached_tokens: usage.cachedPromptTokens ?? 0 },
-    output_token_details: { text_tokens: output, audio_tokens: 0 },
-  };
-}
-
-function round(value: number | null): number | null {
-  return value === null ? null : Math.round(value * 10) / 10;
-}
-
-/** A user audio item; `transcript` is null until it is known (see server-events.ts, WireUserMessage). */
 function userAudioItem(id: string, transcript: string | null): WireItem {
   return { id, type: 'message', role: 'user', object: 'realtime.item', status: 'completed', content: [{ type: 'input_audio', transcript }] };
 }
