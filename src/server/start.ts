@@ -57,6 +57,7 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
     version: VERSION,
     token,
     tutor,
+    config,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
