@@ -431,7 +431,10 @@ describe('Supertonic catalog entries', () => {
       expect(entry.revision === 'main' || /^[0-9a-f]{40}$/.test(entry.revision)).toBe(true);
       expect(entry.description).toMatch(/archival/);
       for (const file of entry.files) if (file.sizeIsExact) expect(Number.isInteger(file.size) && file.size! > 0).toBe(true);
-      for (const voice of ['F1', 'F2', 'M1', 'M2']) expect(entry.files).toContainEqual({ path: `voice_styles/${voice}.json`, sizeIsExact: false });
+      for (const voice of ['F1', 'F2', 'M1', 'M2']) expect(entry.files.map((file) => file.path)).toContain(`voice_styles/${voice}.json`);
+      // A pinned entry checks every file's digest; an unpinned one has no sizes to trust for voices.
+      if (entry.revision !== 'main') for (const file of entry.files) expect(file.sha256 ?? file.gitSha1).toMatch(/^[0-9a-f]{40,64}$/);
+      else for (const file of entry.files.filter((candidate) => candidate.path.startsWith('voice_styles/'))) expect(file.sizeIsExact).toBe(false);
     }
     const v2 = supertonicEntry(2);
     expect(v2).toMatchObject({ id: 'supertonic-2', repo: 'Supertone/supertonic-2', revision: 'main' });
@@ -446,9 +449,11 @@ describe('Supertonic catalog entries', () => {
     expect(v2.files.filter((file) => file.path.startsWith('voice_styles/'))).toHaveLength(10);
     const v3 = supertonicEntry(3);
     expect(v3).toMatchObject({ repo: 'Supertone/supertonic-3', revision: '3cadd1ee6394adea1bd021217a0e650ede09a323' });
-    expect(v3.files.filter((file) => file.sizeIsExact).map((file) => file.size)).toEqual([
-      3_700_147, 36_416_150, 256_534_781, 101_424_195, 8_253, 277_676,
-    ]);
+    expect(v3.files.filter((file) => file.path.startsWith('onnx/')).map((file) => [file.size, file.sizeIsExact])).toEqual(
+      [3_700_147, 36_416_150, 256_534_781, 101_424_195, 8_253, 277_676].map((size) => [size, true]),
+    );
+    // Pinned: its voice styles have exact sizes too.
+    expect(v3.files.filter((file) => file.path.startsWith('voice_styles/')).every((file) => file.sizeIsExact && file.size! > 0)).toBe(true);
     expect(supertonicEntry(1).files.every((file) => !file.sizeIsExact && file.size === undefined)).toBe(true);
   });
 
