@@ -46,6 +46,8 @@ describe('durability', () => {
     const first = await startServer(dataDir, llm.baseURL);
     const client = await TestRealtimeClient.connect(`ws://127.0.0.1:${first.port}/v1/realtime`);
     await client.waitFor('session.created');
+    // The server probes the LLM server after it starts listening: talk once it is ready.
+    await client.waitFor('localchat.engine.status', (event) => event.engines.some((engine) => engine.kind === 'llm' && engine.state === 'ready'), 0, 60_000);
     const acknowledged: { id: string; text: string }[] = [];
     for (let turn = 0; turn < 3; turn++) {
       const from = client.events.length;
