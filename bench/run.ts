@@ -1,7 +1,7 @@
 /**
  * LocalChat benchmark: `npm run bench [-- options]`. Prints a table and writes
  * bench/results/latest.json (plus a dated copy). Figures, not pass/fail: targets are printed next
- * to them (DESIGN.md, "Performance vocabulary").
+ * to them (TTFA, TTFT, RTF as defined in README, "Performance").
  *
  *   1. TTFA of runVoiceTurn, streaming vs whole-reply, same ScriptedLLM (15 tokens/s) and TTS
  *      (eSpeak NG; Kokoro too when installed in the models directory).     -> bench/ttfa.ts

@@ -72,7 +72,7 @@ export const DEFAULT_MODEL_IDS = {
 /** kokoro-js `dtype` values (kokoro-js 1.2 `from_pretrained(id, { dtype })`). */
 export type KokoroDtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
 
-/** dtype -> ONNX file kokoro-js loads for it, with the Hub's byte size (MODELS.md). */
+/** dtype -> ONNX file kokoro-js loads for it, with the Hub's byte size. */
 export const KOKORO_ONNX_FILES: Readonly<Record<KokoroDtype, ModelFile>> = {
   fp32: { path: 'onnx/model.onnx', size: 325_532_232, sizeIsExact: true, sha256: '8fbea51ea711f2af382e88c833d9e288c6dc82ce5e98421ea61c058ce21a34cb' },
   fp16: { path: 'onnx/model_fp16.onnx', size: 163_234_740, sizeIsExact: true, sha256: 'ba4527a874b42b21e35f468c10d326fdff3c7fc8cac1f85e9eb6c0dfc35c334a' },

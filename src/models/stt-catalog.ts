@@ -1,9 +1,9 @@
 /**
  * Catalog entries of the speech-to-text models LocalChat can download: transformers.js ONNX
- * exports of Whisper and Moonshine, at dtype q8 (the `_quantized` files; MODELS.md, STT section).
+ * exports of Whisper and Moonshine, at dtype q8 (the `_quantized` files; the Hub repositories' file listings).
  * The Whisper engine (src/engines/stt/whisper.ts) loads any of them from its directory.
  *
- * Sizes: MODELS.md gives the Hub's rounded figures for the two ONNX files (`sizeIsExact: false`:
+ * Sizes: the Hub shows rounded figures for the two ONNX files (`sizeIsExact: false`:
  * progress only, the download is checked against Content-Length); the JSON files' sizes were not
  * gathered, so they have none. No revision is pinned: `main`.
  */

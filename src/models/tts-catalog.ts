@@ -4,7 +4,7 @@
  * repository directory: four ONNX graphs, `onnx/tts.json`, `onnx/unicode_indexer.json` and the
  * voice styles `voice_styles/<F1..F5,M1..M5>.json`.
  *
- * Figures: ../shared/MODELS.md (Supertonic section). The ONNX and JSON files of v2 and v3 have
+ * Figures: the Hub repositories' file listings (https://huggingface.co/Supertone). The ONNX and JSON files of v2 and v3 have
  * exact byte sizes there; the voice styles' sizes were not gathered (no size: any non-empty file
  * passes, the download is checked against Content-Length). v3 is pinned to a commit; no commit of
  * v2 is known, so it resolves `main` and relies on the exact sizes. v1 is listed with no sizes.
@@ -21,14 +21,14 @@ export type SupertonicCatalogVersion = 1 | 2 | 3;
 export const DEFAULT_SUPERTONIC_MODEL_ID = 'supertonic-2';
 
 const ALL_VOICES = ['F1', 'F2', 'F3', 'F4', 'F5', 'M1', 'M2', 'M3', 'M4', 'M5'] as const;
-/** The voices the first release certainly has; MODELS.md lists F1-F5/M1-M5 for all versions, unconfirmed for v1. */
+/** The voices the first release certainly has; the Hub lists F1-F5/M1-M5 for v2 and v3; unconfirmed for v1. */
 const V1_VOICES = ['F1', 'F2', 'M1', 'M2'] as const;
 
 function voiceFiles(voices: readonly string[]): ModelFile[] {
   return voices.map((voice) => ({ path: `voice_styles/${voice}.json`, sizeIsExact: false }));
 }
 
-/** Byte sizes of the ONNX and JSON files (MODELS.md); undefined where not gathered. */
+/** Byte sizes of the ONNX and JSON files (the Hub's file listings); undefined where not gathered. */
 interface SupertonicSizes {
   durationPredictor?: number;
   textEncoder?: number;

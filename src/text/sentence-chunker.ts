@@ -55,7 +55,7 @@ export interface ChunkerOptions {
   /**
    * The FIRST chunk of a reply may end at a clause boundary (`,` `;` `:` `—`) once it has at least
    * this many characters, so audio starts sooner. Default 24 (about 5-8 tokens: ~0.4 s of
-   * generation at 19 tokens/s, DESIGN.md "Where the time goes").
+   * generation at 19 tokens/s, README, "Performance").
    */
   firstChunkMinChars?: number;
 }

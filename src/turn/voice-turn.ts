@@ -4,9 +4,9 @@
  *   LLM token stream -> ReplyFilter -> SentenceChunker -> TTS per chunk -> PCM16 24 kHz, in order
  *
  * The LLM stage and the TTS stage run concurrently: while chunk n is synthesized and sent, the LLM
- * goes on producing chunk n+1 (pipelining, as in SpeakStream, seed 003). One AbortSignal reaches
- * every stage; when it fires nothing more is emitted. `whole_reply` delivery reproduces seed 000
- * (all text first, then all audio) for comparison in the benchmark.
+ * goes on producing chunk n+1 (pipelining). One AbortSignal reaches every stage; when it fires
+ * nothing more is emitted. `whole_reply` delivery (all text first, then all audio) is kept for
+ * comparison in the benchmark.
  */
 import { REALTIME_SAMPLE_RATE } from '../core/audio.js';
 import { EngineError, isAbortError } from '../core/errors.js';
@@ -38,8 +38,8 @@ export interface VoiceTurnOptions {
   signal: AbortSignal;
   chunker?: ChunkerOptions;
   /**
-   * The text spoken instead of (or after the partial) reply when the LLM fails: seed 000's
-   * fallback response, made specific by the caller.
+   * The text spoken instead of (or after the partial) reply when the LLM fails: a fallback
+   * response, made specific by the caller.
    */
   failureReply: (error: unknown) => string;
   /**

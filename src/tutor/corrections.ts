@@ -1,7 +1,7 @@
 /**
  * The correction side channel: one learner utterance in, a structured correction out (the
  * corrected sentence and each error with its span, category, a one-line rule and an example),
- * produced by the LLM under a JSON schema (issue 4, "Corrections side channel"). It runs beside the
+ * produced by the LLM under a JSON schema. It runs beside the
  * spoken reply and never breaks a turn: bad model output is retried once, then dropped as `null`.
  *
  * @example

@@ -1,8 +1,8 @@
 /**
  * The tutor persona: the default system prompt, in the spirit of LocalChat's original prompt
- * (seed 000: short spoken replies, gentle rephrasing of mistakes, follow-up questions, no
+ * (short spoken replies, gentle rephrasing of mistakes, follow-up questions, no
  * markdown). Kept short on purpose: on a 1.5B model every prompt token costs ~20 ms of
- * prompt processing (DESIGN.md, "Where the time goes").
+ * prompt processing (README, "Performance").
  */
 
 export const DEFAULT_TUTOR_PROMPT = [
@@ -18,7 +18,7 @@ export const DEFAULT_TUTOR_PROMPT = [
 export const GREETING = "Hi! I'm your English practice partner. What would you like to talk about today?";
 
 /**
- * The message spoken when the LLM cannot answer: seed 000's fallback response, made specific.
+ * The message spoken when the LLM cannot answer: the fallback response, made specific.
  * @param cause what went wrong, in a few words (from the engine error)
  * @param hint what the learner or admin should check (depends on the engine)
  */

@@ -2,10 +2,10 @@
  * The tutor's system prompt for one conversation, built from the learner profile and, for a
  * role-play, the scenario; and the conversation's first line.
  *
- * The persona is seed 000's (short spoken replies, gentle rephrasing of mistakes, follow-up
+ * The persona (short spoken replies, gentle rephrasing of mistakes, follow-up
  * questions, plain text), adapted to the level and the correction style. Kept short on purpose:
- * every prompt token costs ~20 ms of prompt processing on a 1.5B model on the CPU (DESIGN.md,
- * "Where the time goes"). Sizes, in estimated tokens (characters / 4): 144 for the default
+ * every prompt token costs ~20 ms of prompt processing on a 1.5B model on the CPU (README,
+ * "Performance"). Sizes, in estimated tokens (characters / 4): 144 for the default
  * profile, 152-161 with a level, at most ~230 with every field set and a topic; a scenario adds
  * 132-183 (the shipped library).
  *

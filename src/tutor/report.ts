@@ -1,5 +1,5 @@
 /**
- * The end-of-session report (issue 4, "Session report"): figures computed from the transcript and
+ * The end-of-session report: figures computed from the transcript and
  * its corrections (pure, exact), then a short written part from the LLM under a JSON schema (a
  * CEFR level estimate with a reason, one thing to practise next, highlights). When the LLM fails
  * the report keeps the figures and a practice hint taken from the most frequent error category.

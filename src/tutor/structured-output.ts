@@ -3,7 +3,7 @@
  * `response_format: json_schema` on OpenAI-compatible servers) and validated with zod; retried
  * once when the output is not valid JSON or does not fit, then given up as `null`. Never throws
  * for bad model output, engine failures or aborts: the tutor's side channels (corrections, word
- * meanings, reports) must never break a turn (issue 4, "Bad input, nothing lost").
+ * meanings, reports) must never break a turn.
  */
 import type { z } from 'zod';
 import { errorMessage, EngineError } from '../core/errors.js';
@@ -11,7 +11,7 @@ import type { ChatMessage, FinishReason, LLM } from '../core/llm.js';
 
 /**
  * Where the tutor logs. pino's `Logger` fits. Logs carry no learner text above debug level
- * (STYLE.md: never log transcripts or prompts above debug).
+ * (learners' words are private: never logged above debug).
  */
 export interface TutorLogger {
   warn(details: object, message: string): void;

@@ -1,7 +1,7 @@
 /**
  * Word meanings for the vocabulary feature: the learner clicks a word, the LLM explains it in
  * simple English (and in the learner's language when the profile has one) with an example, under
- * a JSON schema; retried once, else `null` (issue 4, "Vocabulary").
+ * a JSON schema; retried once, else `null`.
  *
  * @example
  * const entry = await explainWord(llm, { word: 'reluctant', sentence: 'I was reluctant to go.', profile }, { signal });

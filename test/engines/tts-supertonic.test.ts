@@ -423,7 +423,7 @@ describe('SupertonicTTSEngine.load errors', () => {
 });
 
 describe('Supertonic catalog entries', () => {
-  it('lists supertonic-2 (default), -3 (pinned) and -1 with MODELS.md sizes and the voice styles', () => {
+  it('lists supertonic-2 (default), -3 (pinned) and -1 with the Hub sizes and the voice styles', () => {
     expect(TTS_CATALOG.map((entry) => entry.id)).toEqual([DEFAULT_SUPERTONIC_MODEL_ID, 'supertonic-3', 'supertonic-1']);
     for (const entry of TTS_CATALOG) {
       expect(entry.kind).toBe('tts');

@@ -1,5 +1,5 @@
 /**
- * The tutor's system prompt: short (every prompt token costs ~20 ms on a 1.5B model, DESIGN.md),
+ * The tutor's system prompt: short (every prompt token costs ~20 ms on a 1.5B model on the CPU),
  * and carrying the level, correction style, learner and scenario rules.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * The embedded LLM engine: a local GGUF model run by llama.cpp through node-llama-cpp.
  *
- * Time to first token is dominated by prompt processing (DESIGN.md, "Where the time goes"), so
+ * Time to first token is dominated by prompt processing (README, "Performance"), so
  * the engine keeps each conversation's KV cache between turns: one persistent context sequence
  * per `conversationId`, and every turn evaluates only the tokens after the longest prefix the
  * sequence already holds (node-llama-cpp's `LlamaChat` compares the new prompt's tokens with the

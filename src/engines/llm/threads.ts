@@ -3,7 +3,7 @@
  *
  * llama.cpp's matrix kernels saturate a core's execution units, so hyper-threads add nothing and
  * more threads than cores make every token wait for the slowest thread: node-llama-cpp's default
- * of at least 4 threads runs ~30x slower on a 2-core machine (DESIGN.md, "Engines and models").
+ * of at least 4 threads runs ~30x slower on a 2-core machine (measured: README, "Performance").
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

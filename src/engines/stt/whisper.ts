@@ -8,7 +8,7 @@
  * The model loads from a local directory only (`local_files_only`): the model manager downloads
  * the Hub files there first (src/models/stt-catalog.ts). Weights are the 8-bit quantized ONNX
  * files (`dtype: 'q8'`, file suffix `_quantized`): in Node transformers.js would otherwise pick
- * fp32, 4x larger and slower (MODELS.md, STT section).
+ * fp32, 4x larger and slower (the Hub repositories' file listings).
  *
  * transformers.js is imported lazily, on `load`, so a process that never transcribes never
  * loads it.
@@ -45,7 +45,7 @@ const WHISPER_STRIDE_S = 5;
 export const WHISPER_DTYPE_SUFFIXES = { q8: '_quantized', fp32: '', fp16: '_fp16', q4: '_q4' } as const;
 export type WhisperDtype = keyof typeof WHISPER_DTYPE_SUFFIXES;
 
-/** The files a transformers.js speech-to-text export needs at `dtype` (MODELS.md, STT section). */
+/** The files a transformers.js speech-to-text export needs at `dtype` (the Hub repositories' file listings). */
 export function whisperModelFiles(dtype: WhisperDtype = 'q8'): string[] {
   const suffix = WHISPER_DTYPE_SUFFIXES[dtype];
   return [

@@ -18,13 +18,13 @@ import { floatToPcm16, type AudioChunk } from '../../core/audio.js';
 import { EngineError, ModelLoadError, errorMessage } from '../../core/errors.js';
 import { MAX_SPEED, MIN_SPEED, type SynthesizeOptions, type TTS, type Voice } from '../../core/tts.js';
 
-/** The Hub repository the files come from (MODELS.md, Kokoro section). */
+/** The Hub repository the files come from (https://huggingface.co/onnx-community/Kokoro-82M-v1.0-ONNX). */
 export const KOKORO_MODEL_ID = 'onnx-community/Kokoro-82M-v1.0-ONNX';
 
 /** Kokoro's output sample rate, Hz (kokoro-js returns `RawAudio` at 24,000). */
 export const KOKORO_SAMPLE_RATE = 24_000;
 
-/** The weights variants kokoro-js can select, and the file each loads (MODELS.md, Kokoro section). */
+/** The weights variants kokoro-js can select, and the file each loads (https://huggingface.co/onnx-community/Kokoro-82M-v1.0-ONNX). */
 export const KOKORO_DTYPE_FILES = {
   fp32: 'onnx/model.onnx',
   fp16: 'onnx/model_fp16.onnx',

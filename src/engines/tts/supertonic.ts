@@ -56,7 +56,7 @@ import {
 
 export type { SupertonicVersion } from './supertonic-text.js';
 
-/** Hub repository of each version (MODELS.md, Supertonic section). */
+/** Hub repository of each version (https://huggingface.co/Supertone). */
 export const SUPERTONIC_REPOS: Readonly<Record<SupertonicVersion, string>> = {
   1: 'Supertone/supertonic',
   2: 'Supertone/supertonic-2',

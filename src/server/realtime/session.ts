@@ -1000,7 +1000,7 @@ export class RealtimeSession {
     void this.options.engines.prepareStt().catch(() => undefined);
   }
 
-  /** Evaluates the system prompt ahead of the first turn (DESIGN.md: prompt processing dominates TTFT). */
+  /** Evaluates the system prompt ahead of the first turn (on a CPU, prompt processing dominates TTFT: docs/decisions/002-long-lessons.md). */
   private prepareLlm(): void {
     const llm = this.options.engines.llm();
     if (!llm.prepare) return;
