@@ -35,6 +35,7 @@ import type { EngineSet } from '../../engines/engine-set.js';
 import { ReplyFilter } from '../../text/reply-filter.js';
 import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
 import { abortOnDisconnect, clientGone, sseData, streamFrom } from './http-streaming.js';
+import { collectReply, startReply } from './llm-reply.js';
 import { TUTOR_MODEL, isSpeechModelName } from './model-names.js';
 import { engineFailure, fromZodError, invalidRequest, modelNotFound, openAIErrorHandler, requireJson } from './openai-errors.js';
 
@@ -275,36 +276,14 @@ export const chatCompletionsRoutes: FastifyPluginAsync<ChatCompletionsOptions> =
     const created = Math.floor(Date.now() / 1000);
     const filter = plan.filter ? new ReplyFilter() : null;
 
-    let iterator: AsyncIterator<LLMStreamPart>;
-    let first: IteratorResult<LLMStreamPart>;
-    try {
-      iterator = llm.stream(plan.request, { signal })[Symbol.asyncIterator]();
-      first = await iterator.next();
-    } catch (error) {
-      if (signal.aborted || isAbortError(error)) return clientGone(reply);
-      engines.reportFailure('llm', error);
-      throw engineFailure(error, engines, 'llm');
-    }
-    if (signal.aborted) return clientGone(reply);
+    const started = await startReply(llm, plan.request, signal, engines);
+    if (!started) return clientGone(reply);
+    const { first, iterator } = started;
 
     if (!plan.stream) {
-      let text = '';
-      let last: LLMStreamPart | undefined;
-      const toolCalls: ToolCall[] = [];
-      try {
-        for (let step = first; !step.done; step = await iterator.next()) {
-          last = step.value;
-          if (step.value.type === 'text-delta') text += filter ? filter.push(step.value.text) : step.value.text;
-          else if (step.value.type === 'tool-call') toolCalls.push(step.value);
-        }
-      } catch (error) {
-        if (signal.aborted || isAbortError(error)) return clientGone(reply);
-        engines.reportFailure('llm', error);
-        throw engineFailure(error, engines, 'llm');
-      }
-      if (signal.aborted) return clientGone(reply);
-      if (filter) text += filter.flush();
-      engines.reportSuccess('llm');
+      const whole = await collectReply(started, filter, signal, engines);
+      if (!whole) return clientGone(reply);
+      const { text, toolCalls, last } = whole;
       const usage = openAIUsage(last?.type === 'finish' ? last.usage : undefined);
       return {
         id,

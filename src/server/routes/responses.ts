@@ -37,6 +37,7 @@ import type { EngineSet } from '../../engines/engine-set.js';
 import { ReplyFilter } from '../../text/reply-filter.js';
 import { type ChatCompletionBody, planChat } from './chat-completions.js';
 import { abortOnDisconnect, clientGone, streamFrom } from './http-streaming.js';
+import { collectReply, startReply } from './llm-reply.js';
 import { OpenAIApiError, engineFailure, fromZodError, invalidRequest, openAIErrorHandler, requireJson } from './openai-errors.js';
 
 export interface ResponsesOptions {
@@ -297,37 +298,14 @@ export const responsesRoutes: FastifyPluginAsync<ResponsesOptions> = async (app:
       return object;
     };
 
-    let iterator: AsyncIterator<LLMStreamPart>;
-    let first: IteratorResult<LLMStreamPart>;
-    try {
-      iterator = llm.stream(plan.request, { signal })[Symbol.asyncIterator]();
-      first = await iterator.next();
-    } catch (error) {
-      if (signal.aborted || isAbortError(error)) return clientGone(reply);
-      engines.reportFailure('llm', error);
-      throw engineFailure(error, engines, 'llm');
-    }
-    if (signal.aborted) return clientGone(reply);
+    const started = await startReply(llm, plan.request, signal, engines);
+    if (!started) return clientGone(reply);
+    const { first, iterator } = started;
 
     if (body.stream !== true) {
-      let text = '';
-      let last: LLMStreamPart | undefined;
-      const calls: ToolCall[] = [];
-      try {
-        for (let step = first; !step.done; step = await iterator.next()) {
-          last = step.value;
-          if (step.value.type === 'text-delta') text += filter ? filter.push(step.value.text) : step.value.text;
-          else if (step.value.type === 'tool-call') calls.push(step.value);
-        }
-      } catch (error) {
-        if (signal.aborted || isAbortError(error)) return clientGone(reply);
-        engines.reportFailure('llm', error);
-        throw engineFailure(error, engines, 'llm');
-      }
-      if (signal.aborted) return clientGone(reply);
-      if (filter) text += filter.flush();
-      engines.reportSuccess('llm');
-      return finish(text, calls, last);
+      const whole = await collectReply(started, filter, signal, engines);
+      if (!whole) return clientGone(reply);
+      return finish(whole.text, whole.toolCalls, whole.last);
     }
 
     let sequence = 0;
