@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import type { CallOptions } from '../src/core/call-options.js';
-import type { ChatRequest, LLM, LLMStreamPart } from '../src/core/llm.js';
+import type { ChatMessage, ChatRequest, LLM, LLMStreamPart } from '../src/core/llm.js';
 import { StaticEngineSet } from '../src/engines/engine-set.js';
 import { LlamaCppLLM } from '../src/engines/llm/llama-cpp.js';
 import { OpenAICompatibleLLM } from '../src/engines/llm/openai-compatible.js';
@@ -72,7 +72,7 @@ class RecordingLLM implements LLM {
     return this.inner.contextSize;
   }
   countTokens = (text: string): number => this.inner.countTokens?.(text) ?? Math.ceil(text.length / 4);
-  prepare = (conversationId: string, systemPrompt: string, options: CallOptions) => this.inner.prepare?.(conversationId, systemPrompt, options) ?? Promise.resolve();
+  prepare = (conversationId: string, context: string | readonly ChatMessage[], options: CallOptions) => this.inner.prepare?.(conversationId, context, options) ?? Promise.resolve();
   release = (conversationId: string) => this.inner.release?.(conversationId);
 
   async *stream(request: ChatRequest, options: CallOptions): AsyncIterable<LLMStreamPart> {

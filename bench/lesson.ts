@@ -58,6 +58,8 @@ export interface LessonOptions {
   llmModel?: string;
   /** The tiny GGUF instead of the 1.5B shape: a smoke test of the benchmark, not a measurement. */
   tiny?: boolean;
+  /** Context per sequence of the embedded engine (default: the app's). */
+  contextSize?: number;
   chartPath: string;
   log: (line: string) => void;
 }
@@ -120,6 +122,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
     ...(options.llmBaseUrl ? ['--llm-base-url', options.llmBaseUrl] : []),
     ...(options.llmModel ? ['--llm-model', options.llmModel] : []),
     ...(options.tiny ? ['--tiny'] : []),
+    ...(options.contextSize ? ['--context', String(options.contextSize)] : []),
   ];
   log(`  starting the server (building the Qwen2.5-1.5B-shaped GGUF the first time: ~1 GB, a few minutes)...`);
   const server = await ChildServer.start(args, 'bench/lesson-server.ts', 15 * 60_000);

@@ -48,6 +48,7 @@
  *   --turn-set N       learner turns per turn-taking configuration (default 12, the first 5 learn; quick 6)
  *   --turns-engine E   scripted | embedded | both (default both; quick: scripted unless --only turns)
  *   --lesson-tiny      the lesson on the tiny GGUF: a smoke test of the benchmark, not a figure
+ *   --lesson-context N the embedded engine's context per sequence in the lesson (default: the app's, 8192)
  *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
  *   --llm-model NAME   the model name on that server
  *   --out PATH         JSON output (default bench/results/latest.json)
@@ -111,6 +112,7 @@ const { values: args } = parseArgs({
     'turn-set': { type: 'string' },
     'turns-engine': { type: 'string' },
     'lesson-tiny': { type: 'boolean', default: false },
+    'lesson-context': { type: 'string' },
     'llm-base-url': { type: 'string' },
     'llm-model': { type: 'string' },
     out: { type: 'string' },
@@ -290,8 +292,9 @@ if (runs('lesson')) {
       turns: options.lessonTurns,
       threads,
       tiny: args['lesson-tiny'] ?? false,
+      ...(args['lesson-context'] ? { contextSize: positiveInt(args['lesson-context'], 8192, '--lesson-context') } : {}),
       ...(engine.llmBaseUrl ? { llmBaseUrl: engine.llmBaseUrl, ...(args['llm-model'] ? { llmModel: args['llm-model'] } : {}) } : {}),
-      chartPath: fileURLToPath(new URL(`./results/lesson-${engine.name}.svg`, import.meta.url)),
+      chartPath: fileURLToPath(new URL(`./results/lesson-${engine.name}${args['lesson-context'] ? `-${args['lesson-context']}` : ''}.svg`, import.meta.url)),
       log,
     });
     lesson[engine.name] = result;

@@ -125,8 +125,12 @@ export interface LLM {
    * @throws EngineError when the engine fails (before or during the stream)
    */
   stream(request: ChatRequest, options: CallOptions): AsyncIterable<LLMStreamPart>;
-  /** Optional warm-up: evaluate the system prompt before the learner speaks. */
-  prepare?(conversationId: string, systemPrompt: string, options: CallOptions): Promise<void>;
+  /**
+   * Optional: evaluate a conversation's prompt before its next turn (its system prompt before the
+   * first; its system prompt and history, ending with the last reply, between turns), so the turn
+   * itself evaluates only the new message. Resolves quietly on abort.
+   */
+  prepare?(conversationId: string, context: string | readonly ChatMessage[], options: CallOptions): Promise<void>;
   /**
    * Exact token count of `text` with the model's tokenizer, when the engine has one at hand
    * (history budgeting then uses it instead of {@link estimateTokens}).

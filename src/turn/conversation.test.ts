@@ -40,3 +40,32 @@ describe('Conversation', () => {
     expect(conversation.messages(4096)).toEqual([{ role: 'system', content: 'sys' }]);
   });
 });
+
+describe('Conversation.messagesAhead (the next turn prefix, evaluated between turns)', () => {
+  it('trims between turns so the next request starts with exactly the prepared prefix', () => {
+    const conversation = new Conversation('System.');
+    for (let index = 0; index < 30; index++) {
+      conversation.add({ role: 'user', text: `Question number ${index} about my weekend and my family.` });
+      conversation.add({ role: 'assistant', text: `Answer number ${index}: that sounds lovely, tell me more about it please.` });
+      const ahead = conversation.messagesAhead(1000);
+      conversation.add({ role: 'user', text: 'Next.' });
+      const request = conversation.messages(1000);
+      expect(request.slice(0, ahead.length)).toEqual(ahead);
+      expect(request.at(-1)).toEqual({ role: 'user', content: 'Next.' });
+      conversation.remove(conversation.lastTurn!);
+    }
+    expect(conversation.droppedTurns).toBeGreaterThan(0);
+  });
+
+  it('keeps only the system prompt when a trim leaves no learner turn; the next learner turn starts the window', () => {
+    const conversation = new Conversation('System.');
+    conversation.add({ role: 'user', text: 'Tell me a long story.' });
+    conversation.add({ role: 'assistant', text: 'word '.repeat(1500) });
+    expect(conversation.messagesAhead(1000)).toEqual([{ role: 'system', content: 'System.' }]);
+    conversation.add({ role: 'user', text: 'Thanks!' });
+    expect(conversation.messages(1000)).toEqual([
+      { role: 'system', content: 'System.' },
+      { role: 'user', content: 'Thanks!' },
+    ]);
+  });
+});

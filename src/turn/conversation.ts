@@ -35,11 +35,20 @@ export interface ConversationTurn {
 
 /** Options of {@link Conversation.messages}. */
 export interface WindowOptions {
-  /** Room kept for the reply, in tokens. Default 512. */
+  /** Room kept for the reply, in tokens. Default {@link DEFAULT_RESERVE_TOKENS}. */
   reserveTokens?: number;
   /** Exact token counter (the model's tokenizer); default {@link estimateTokens}. */
   countTokens?: (text: string) => number;
 }
+
+/** Room kept for the reply by default, in tokens. */
+export const DEFAULT_RESERVE_TOKENS = 512;
+
+/**
+ * Room {@link Conversation.messagesAhead} also keeps for the learner's next message, in tokens
+ * (a long spoken turn is ~60 words, ~80 tokens), so that the next turn does not trim again.
+ */
+export const NEXT_MESSAGE_TOKENS = 128;
 
 /** Tokens a chat template adds around each message (ChatML: `<|im_start|>role\n` ... `<|im_end|>\n`). */
 const MESSAGE_OVERHEAD_TOKENS = 8;
@@ -53,6 +62,8 @@ export class Conversation {
   readonly turns: ConversationTurn[] = [];
   /** Id of the first turn in the context window (sticky between calls); undefined: from the start. */
   private windowStartId: string | undefined;
+  /** True when the window starts after `windowStartId` (it and every turn before it were dropped). */
+  private windowStartsAfter = false;
   /** Turns dropped from the window so far. */
   droppedTurns = 0;
   private readonly tokenCounts = new Map<string, { text: string; tokens: number }>();
@@ -85,7 +96,10 @@ export class Conversation {
   remove(turn: ConversationTurn): void {
     const index = this.turns.indexOf(turn);
     if (index < 0) return;
-    if (this.windowStartId === turn.id) this.windowStartId = this.turns[index + 1]?.id;
+    if (this.windowStartId === turn.id) {
+      this.windowStartId = this.windowStartsAfter ? this.turns[index - 1]?.id : this.turns[index + 1]?.id;
+      if (this.windowStartId === undefined) this.windowStartsAfter = false;
+    }
     this.turns.splice(index, 1);
   }
 
@@ -98,8 +112,19 @@ export class Conversation {
     this.turns.length = 0;
     this.id = randomUUID();
     this.windowStartId = undefined;
+    this.windowStartsAfter = false;
     this.droppedTurns = 0;
     this.tokenCounts.clear();
+  }
+
+  /**
+   * The messages the next turn's request will start with, for evaluating them ahead of it (the
+   * engine's `prepare`): {@link messages} with room kept for the learner's next message as well,
+   * so a trim the next turn would need happens now, between turns, and the window's start then
+   * stays put for that turn.
+   */
+  messagesAhead(contextTokens: number, options: WindowOptions = {}): ChatMessage[] {
+    return this.window(contextTokens, { ...options, reserveTokens: (options.reserveTokens ?? DEFAULT_RESERVE_TOKENS) + NEXT_MESSAGE_TOKENS }, true);
   }
 
   /**
@@ -109,7 +134,15 @@ export class Conversation {
    * @param contextTokens the model's context size, in tokens
    */
   messages(contextTokens: number, options: WindowOptions | number = {}): ChatMessage[] {
-    const { reserveTokens = 512, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
+    return this.window(contextTokens, typeof options === 'number' ? { reserveTokens: options } : options, false);
+  }
+
+  /**
+   * The window's messages. `ahead`: for the next turn's prefix, whose newest turn is a reply; a
+   * trim may then drop every turn (the next learner message will start the window).
+   */
+  private window(contextTokens: number, options: WindowOptions, ahead: boolean): ChatMessage[] {
+    const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
     const budget = contextTokens - reserveTokens - countTokens(this.systemPrompt) - MESSAGE_OVERHEAD_TOKENS;
     const cost = (turn: ConversationTurn): number => {
       const text = this.costedText(turn);
@@ -120,7 +153,10 @@ export class Conversation {
       return tokens;
     };
 
-    let start = this.windowStartId === undefined ? 0 : Math.max(0, this.turns.findIndex((turn) => turn.id === this.windowStartId));
+    const startIndex = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
+    let start = startIndex < 0 ? 0 : startIndex + (this.windowStartsAfter ? 1 : 0);
+    // A request always holds the newest turn, even when the window was emptied ahead of it.
+    if (!ahead) start = Math.min(start, Math.max(0, this.turns.length - 1));
     const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.costedText(turn).trim() ? cost(turn) : 0), 0);
     if (total(start) > budget) {
       // Drop the oldest turns until the rest fills at most KEEP_AFTER_TRIM of the budget (the
@@ -133,9 +169,12 @@ export class Conversation {
         start++;
       }
       // A window starts at a learner turn (never at a reply, a function call or its result).
-      while (start < this.turns.length - 1 && this.turns[start]!.role !== 'user') start++;
+      // Ahead of the next turn, when no learner turn is left, the window starts after the last turn.
+      const last = ahead ? this.turns.length : this.turns.length - 1;
+      while (start < last && this.turns[start]!.role !== 'user') start++;
       this.droppedTurns = start;
-      this.windowStartId = this.turns[start]?.id;
+      this.windowStartsAfter = start === this.turns.length && start > 0;
+      this.windowStartId = this.windowStartsAfter ? this.turns[start - 1]!.id : this.turns[start]?.id;
       for (const turn of this.turns.slice(0, start)) this.tokenCounts.delete(turn.id);
     }
 

@@ -64,3 +64,44 @@ describe('LlamaCppLLM over a 60-turn conversation', () => {
     for (const turn of stats) expect(turn.promptTokens - turn.cachedPromptTokens).toBeGreaterThanOrEqual(turn.evaluatedPromptTokens - 1);
   });
 });
+
+describe('LlamaCppLLM evaluating the conversation ahead of each turn (prepare between turns)', () => {
+  let llm: LlamaCppLLM;
+  const stats: LlamaCppTurnStats[] = [];
+  const conversation = new Conversation(SYSTEM_PROMPT);
+
+  beforeAll(async () => {
+    const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' });
+    llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
+    const signal = new AbortController().signal;
+    const countTokens = (value: string): number => llm.countTokens(value);
+    await llm.prepare(conversation.id, SYSTEM_PROMPT, { signal });
+    for (const text of TURNS) {
+      conversation.add({ role: 'user', text });
+      const messages = conversation.messages(llm.contextSize, { reserveTokens: 64, countTokens });
+      let output = '';
+      for await (const part of llm.stream({ messages, conversationId: conversation.id, maxTokens: 24 }, { signal })) {
+        if (part.type === 'text-delta') output += part.text;
+      }
+      stats.push(llm.lastTurnStats!);
+      conversation.add({ role: 'assistant', text: output.trim(), llmText: output });
+      // As the realtime session does after each reply: the next turn's prefix, trimmed now if it must be.
+      await llm.prepare(conversation.id, conversation.messagesAhead(llm.contextSize, { reserveTokens: 64, countTokens }), { signal });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await llm?.dispose();
+  });
+
+  it('trims the window between turns: no turn evaluates the history again, only its new message', () => {
+    // The same conversation without prepare re-evaluates half the window on each trim (above).
+    expect(conversation.droppedTurns).toBeGreaterThan(0);
+    const trimmed = stats.filter((turn) => turn.newPromptTokens > turn.promptTokens / 2);
+    expect(trimmed.length).toBeGreaterThanOrEqual(2);
+    for (const turn of stats.slice(1)) {
+      // The learner's message (8-25 words) and the template tokens around it.
+      expect(turn.evaluatedPromptTokens).toBeLessThan(64);
+    }
+  });
+});

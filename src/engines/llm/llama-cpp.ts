@@ -564,24 +564,27 @@ export class LlamaCppLLM implements LLM {
   }
 
   /**
-   * Evaluates the system prompt of `conversationId` into its sequence now, so the first turn
-   * evaluates only the learner's message. The request's first message must then be exactly
-   * `{ role: 'system', content: systemPrompt }`. Resolves quietly on abort (what was evaluated
-   * stays cached).
+   * Evaluates a conversation's prompt ahead of its next turn, so that turn evaluates only the
+   * learner's new message: before the first turn `context` is the system prompt; between turns it
+   * is the messages the next request will start with (system prompt and history, ending with the
+   * tutor's reply). After the history window was trimmed this moves the re-evaluation of the
+   * window off the learner's wait. The next request must start with exactly these messages.
+   * Resolves quietly on abort (what was evaluated stays cached).
+   * @param context the system prompt, or the messages (system prompt first)
    * @throws EngineError when evaluation fails
    */
-  async prepare(conversationId: string, systemPrompt: string, options: CallOptions): Promise<void> {
+  async prepare(conversationId: string, context: string | readonly ChatMessage[], options: CallOptions): Promise<void> {
     this.assertNotDisposed();
     if (options.signal.aborted) return;
     const slot = this.claimSlot(conversationId, false);
     const release = await this.acquire(slot, options.signal);
     if (!release) return;
     try {
-      // The prompt up to where the first user message's text starts: the common prefix of two
+      // The prompt up to where the next user message's text starts: the common prefix of two
       // prompts that differ only in that text (works with any chat template).
-      const system: ChatHistoryItem = { type: 'system', text: systemPrompt };
-      const first = this.promptTokens(slot.chat, [system, { type: 'user', text: 'A' }, { type: 'model', response: [] }]);
-      const second = this.promptTokens(slot.chat, [system, { type: 'user', text: 'B' }, { type: 'model', response: [] }]);
+      const messages: ChatMessage[] = typeof context === 'string' ? [{ role: 'system', content: context }] : [...context];
+      const first = this.promptTokens(slot.chat, toChatHistory([...messages, { role: 'user', content: 'A' }]));
+      const second = this.promptTokens(slot.chat, toChatHistory([...messages, { role: 'user', content: 'B' }]));
       let prefixLength = 0;
       while (prefixLength < first.length && first[prefixLength] === second[prefixLength]) prefixLength++;
       const prefix = first.slice(0, prefixLength);
@@ -601,7 +604,7 @@ export class LlamaCppLLM implements LLM {
       }
     } catch (error) {
       if (options.signal.aborted) return;
-      throw new EngineError(ENGINE, `Could not evaluate the system prompt: ${errorMessage(error)}`, { cause: error });
+      throw new EngineError(ENGINE, `Could not evaluate the conversation ahead of its turn: ${errorMessage(error)}`, { cause: error });
     } finally {
       release();
     }

@@ -186,20 +186,23 @@ export class OpenAICompatibleLLM implements LLM {
   }
 
   /**
-   * Warm-up: asks the server for one token after `systemPrompt` (non-streamed, `max_tokens: 1`),
-   * so that its prompt cache holds the prompt when the first turn comes. Skipped when warm-up is
-   * off, and when the same prompt was the last one sent (the cache still has it unless another
-   * conversation evicted it). Best effort: a failure is thrown for the caller to log, nothing is
-   * retried. `conversationId` is not used: the server's cache is keyed by the prompt itself.
+   * Warm-up: asks the server for one token after `context` (the system prompt, or the system
+   * prompt and history ending with the last reply; non-streamed, `max_tokens: 1`), so that its
+   * prompt cache holds that prefix when the next turn comes. Skipped when warm-up is off, and when
+   * the same context was the last one sent (the cache still has it unless another conversation
+   * evicted it). Best effort: a failure is thrown for the caller to log, nothing is retried.
+   * `conversationId` is not used: the server's cache is keyed by the prompt itself.
    * @throws EngineError when the request fails (an abort resolves quietly)
    */
-  async prepare(_conversationId: string, systemPrompt: string, options: CallOptions): Promise<void> {
-    if (!this.warmsUp || systemPrompt.trim() === '' || options.signal.aborted) return;
-    if (this.warmedPrompt === systemPrompt) return;
-    this.warmedPrompt = systemPrompt;
+  async prepare(_conversationId: string, context: string | readonly ChatMessage[], options: CallOptions): Promise<void> {
+    const messages: ChatMessage[] = typeof context === 'string' ? [{ role: 'system', content: context }] : [...context];
+    if (!this.warmsUp || messages.every((message) => message.content.trim() === '') || options.signal.aborted) return;
+    const key = JSON.stringify(messages);
+    if (this.warmedPrompt === key) return;
+    this.warmedPrompt = key;
     try {
       await this.client.chat.completions.create(
-        { model: this.modelId, messages: [{ role: 'system', content: systemPrompt }], max_tokens: 1, stream: false },
+        { model: this.modelId, messages: messages.map(toOpenAIMessage), max_tokens: 1, stream: false },
         { signal: options.signal },
       );
     } catch (error) {

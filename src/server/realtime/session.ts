@@ -118,6 +118,8 @@ export class RealtimeSession {
   private closed = false;
   /** Speculative replies prepared at "maybe done" pauses (src/turn/speculation.ts). */
   readonly speculative = new SpeculativeTurns(() => this.options.tutor?.sideWork.foreground() ?? (() => undefined));
+  /** The LLM's evaluation of the conversation ahead of the next turn, while it runs. */
+  private preparing: AbortController | undefined;
   /** A speculation whose turn a client-side VAD committed, for its `response.create` to adopt. */
   private confirmedSpeculation: Speculation | null = null;
   /** Turn-taking settings (`session.localchat`): speculation and the thinking time's source. */
@@ -181,7 +183,10 @@ export class RealtimeSession {
         assistantTurn: (turn, result) =>
           this.tutor.assistantTurn(turn, { ttftMs: round(result?.ttftMs ?? null), ttfaMs: round(result?.ttfaMs ?? null), totalMs: round(result?.totalMs ?? null) }),
         truncated: (turn) => this.tutor.truncated(turn),
-        responseDone: (handle, outcome) => this.responses.done(handle, outcome, handle.answers ? this.transcribeMs.get(handle.answers.id) : undefined),
+        responseDone: (handle, outcome) => {
+          this.responses.done(handle, outcome, handle.answers ? this.transcribeMs.get(handle.answers.id) : undefined);
+          this.prepareLlm('history');
+        },
         answered: (userTurn) => void this.tutor.correctAfterReply(userTurn),
       },
       REALTIME_SAMPLE_RATE,
@@ -1000,12 +1005,25 @@ export class RealtimeSession {
     void this.options.engines.prepareStt().catch(() => undefined);
   }
 
-  /** Evaluates the system prompt ahead of the first turn (on a CPU, prompt processing dominates TTFT: docs/decisions/002-long-lessons.md). */
-  private prepareLlm(): void {
+  /**
+   * Evaluates the conversation ahead of the learner's next turn (on a CPU, prompt processing
+   * dominates TTFT: docs/decisions/002-long-lessons.md): the system prompt before the first turn;
+   * after each reply, the system prompt and history, so that when the history window had to be
+   * trimmed, the window is evaluated again while the learner listens and speaks, not while they
+   * wait. Not with function tools (the engine's prompt then carries the tools as well).
+   */
+  private prepareLlm(what: 'system' | 'history' = 'system'): void {
     const llm = this.options.engines.llm();
-    if (!llm.prepare) return;
+    if (!llm.prepare || this.closed) return;
+    if (what === 'history' && this.settings.tools.length > 0 && this.settings.toolChoice !== 'none') return;
+    this.preparing?.abort();
     const controller = new AbortController();
-    llm.prepare(this.conversation.id, this.conversation.systemPrompt, { signal: controller.signal }).catch((error: unknown) => {
+    this.preparing = controller;
+    const context =
+      what === 'system'
+        ? this.conversation.systemPrompt
+        : this.conversation.messagesAhead(llm.contextSize, llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {});
+    llm.prepare(this.conversation.id, context, { signal: AbortSignal.any([controller.signal, this.lifetime.signal]) }).catch((error: unknown) => {
       this.options.logger.debug({ session: this.id, err: error }, 'LLM warm-up failed');
     });
   }
