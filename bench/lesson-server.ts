@@ -54,6 +54,8 @@ export interface LessonLlmCall {
   evaluatedPromptTokens?: number;
   /** Prompt tokens new since the conversation's previous call (embedded engine only). */
   newPromptTokens?: number;
+  /** Prompt tokens the engine evaluated between turns, ahead of this call (embedded engine only). */
+  aheadTokens?: number;
   completionTokens?: number;
   finishReason?: string;
 }
@@ -61,6 +63,7 @@ export interface LessonLlmCall {
 /** Records every call and what it cost. */
 class RecordingLLM implements LLM {
   readonly calls: LessonLlmCall[] = [];
+  private aheadCounted = 0;
   constructor(private readonly inner: LLM) {}
   get provider() {
     return this.inner.provider;
@@ -77,6 +80,11 @@ class RecordingLLM implements LLM {
 
   async *stream(request: ChatRequest, options: CallOptions): AsyncIterable<LLMStreamPart> {
     const call: LessonLlmCall = { task: request.jsonSchema?.name ?? 'reply', startedAt: epochNow() };
+    if (this.inner instanceof LlamaCppLLM && !request.background) {
+      // Evaluated between turns (the conversation's prefix, ahead of this call) since the last reply call.
+      call.aheadTokens = this.inner.evaluatedAheadTokens - this.aheadCounted;
+      this.aheadCounted = this.inner.evaluatedAheadTokens;
+    }
     this.calls.push(call);
     let deltas = 0;
     try {

@@ -79,6 +79,8 @@ export interface LessonTurn {
   promptTokens: number | null;
   evaluatedPromptTokens: number | null;
   newPromptTokens: number | null;
+  /** Prompt tokens evaluated between the previous reply and this turn, ahead of it (off the learner's wait). */
+  aheadTokens: number | null;
   replyTokens: number | null;
   audioMs: number;
   rssMb: number;
@@ -93,6 +95,8 @@ export interface LessonResult {
     ttft_p50_turns_50_60_ms: number | null;
     late_over_early_ttft_ratio: number | null;
     evaluated_prompt_tokens: number;
+    /** Prompt tokens evaluated between turns, ahead of them (off the learner's wait). */
+    evaluated_ahead_tokens: number;
     new_prompt_tokens: number | null;
     evaluated_over_new_tokens_ratio: number | null;
     ttfa_after_correction_p50_ms: number;
@@ -204,6 +208,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         promptTokens: reply?.promptTokens ?? null,
         evaluatedPromptTokens: reply?.evaluatedPromptTokens ?? null,
         newPromptTokens: reply?.newPromptTokens ?? null,
+        aheadTokens: reply?.aheadTokens ?? null,
         replyTokens: reply?.completionTokens ?? null,
         audioMs: round(audioMs),
         rssMb: round(procStatus(server.pid).rssMb),
@@ -212,7 +217,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       log(
         `  turn ${String(turnNumber).padStart(2)} ${ending.padEnd(18)} cards ${corrections ? 'on ' : 'off'} ${record.status.padEnd(9)} ` +
           `TTFT ${fmt(record.ttftMs)}  TTFA ${fmt(record.ttfaMs)}  10 tok ${fmt(record.tenthTokenMs)}  ` +
-          `prompt ${record.promptTokens ?? '?'} evaluated ${record.evaluatedPromptTokens ?? '?'} new ${record.newPromptTokens ?? '?'}  ` +
+          `prompt ${record.promptTokens ?? '?'} evaluated ${record.evaluatedPromptTokens ?? '?'} new ${record.newPromptTokens ?? '?'} ahead ${record.aheadTokens ?? '?'}  ` +
           `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB`,
       );
 
@@ -247,6 +252,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   const lateValues = ttft(50, 60);
   const late = lateValues.length > 0 ? median(lateValues) : null;
   const evaluated = turns.reduce((sum, turn) => sum + (turn.evaluatedPromptTokens ?? 0), 0);
+  const ahead = turns.reduce((sum, turn) => sum + (turn.aheadTokens ?? 0), 0);
   const fresh = turns.every((turn) => turn.newPromptTokens !== null) ? turns.reduce((sum, turn) => sum + turn.newPromptTokens!, 0) : null;
   const on = ttfaOf(true);
   const off = ttfaOf(false);
@@ -264,6 +270,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       ttft_p50_turns_50_60_ms: late === null ? null : round(late),
       late_over_early_ttft_ratio: late === null ? null : round(late / early, 2),
       evaluated_prompt_tokens: evaluated,
+      evaluated_ahead_tokens: ahead,
       new_prompt_tokens: fresh,
       evaluated_over_new_tokens_ratio: fresh ? round(evaluated / fresh, 3) : null,
       ttfa_after_correction_p50_ms: round(median(on)),

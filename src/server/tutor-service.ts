@@ -4,6 +4,7 @@
  * session reports) — with everything persisted through the SafeStore, which never throws: when
  * the database fails the conversation goes on in memory.
  */
+import { type SummaryInput, summarizeTurns } from '../tutor/lesson-summary.js';
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/engine-set.js';
 import type { SafeStore } from '../store/safe-store.js';
@@ -163,6 +164,20 @@ export class TutorService {
     );
     if (!correction || correction.errors.length === 0) return null;
     return { ...correction, diff: diffWords(correction.original, correction.corrected) };
+  }
+
+  /**
+   * A running summary of a lesson's oldest turns (src/tutor/lesson-summary.ts), made as side work
+   * like a correction card: never while a reply is produced.
+   * @returns the summary, or null (aborted, empty, engine failure)
+   */
+  async summarize(input: SummaryInput, signal: AbortSignal): Promise<string | null> {
+    const llm = this.options.engines.llm();
+    const summary = await this.sideWork.run(
+      (taskSignal) => summarizeTurns(llm, input, { signal: taskSignal, logger: this.options.logger, conversationId: 'localchat-summaries' }),
+      signal,
+    );
+    return summary ?? null;
   }
 
   async explain(word: string, sentence: string | undefined, signal: AbortSignal): Promise<WordExplanation | null> {

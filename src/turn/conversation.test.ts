@@ -69,3 +69,57 @@ describe('Conversation.messagesAhead (the next turn prefix, evaluated between tu
     ]);
   });
 });
+
+describe('Conversation running summary (what a trim drops)', () => {
+  const fill = (conversation: Conversation, from: number, count: number) => {
+    for (let index = from; index < from + count; index++) {
+      conversation.add({ role: 'user', text: `Learner sentence number ${index} about my job and my family.` });
+      conversation.add({ role: 'assistant', text: `Tutor answer number ${index}: how interesting, tell me more about that.` });
+    }
+  };
+
+  it('offers the turns the next trim will drop once the history fills 80% of the budget, one summary at a time', () => {
+    const conversation = new Conversation('System.');
+    fill(conversation, 0, 2);
+    expect(conversation.turnsToSummarize(1000)).toEqual([]);
+    let offered = conversation.turnsToSummarize(1000);
+    let turnsAdded = 2;
+    while (offered.length === 0 && turnsAdded < 40) {
+      fill(conversation, turnsAdded++, 1);
+      offered = conversation.turnsToSummarize(1000);
+    }
+    expect(offered.length).toBeGreaterThan(0);
+    // Not yet trimmed: the window still holds everything, and no summary is in it.
+    expect(conversation.droppedTurns).toBe(0);
+    expect(offered[0]).toBe(conversation.turns[0]);
+    expect(offered.length).toBeLessThan(conversation.turns.length);
+    conversation.setSummary({ text: 'The learner works in a bank.', throughId: offered.at(-1)!.id });
+    // One waits for the trim: nothing more is offered.
+    fill(conversation, turnsAdded++, 1);
+    expect(conversation.turnsToSummarize(1000)).toEqual([]);
+  });
+
+  it('puts the summary in the window at the trim only, so the prefix stays put between trims', () => {
+    const conversation = new Conversation('System.');
+    let index = 0;
+    let offered = conversation.turnsToSummarize(1000);
+    while (offered.length === 0) {
+      fill(conversation, index++, 1);
+      offered = conversation.turnsToSummarize(1000);
+    }
+    conversation.setSummary({ text: 'The learner works in a bank.', throughId: offered.at(-1)!.id });
+    conversation.add({ role: 'user', text: 'Next.' });
+    expect(conversation.messages(1000)[0]!.content).toBe('System.');
+    // Keep talking until the window is trimmed.
+    while (conversation.droppedTurns === 0) {
+      fill(conversation, index++, 1);
+      conversation.messages(1000);
+    }
+    const trimmed = conversation.messages(1000);
+    expect(trimmed[0]!.content).toBe('System.\n\nEarlier in this conversation (a summary of turns no longer shown): The learner works in a bank.');
+    expect(conversation.summary?.text).toBe('The learner works in a bank.');
+    // The next summary folds this one in and waits for the next trim.
+    fill(conversation, index++, 1);
+    expect(conversation.messages(1000)[0]!.content).toBe(trimmed[0]!.content);
+  });
+});

@@ -7,6 +7,11 @@
  * stays put until it fills again. An engine that keeps the conversation's KV cache (llama.cpp)
  * therefore reuses the whole prefix on almost every turn and re-evaluates the history only at the
  * rare trims, instead of on every turn once the window is full (docs/decisions/002-long-lessons.md).
+ *
+ * What a trim drops is kept as a short running summary: before the window is full, the turns the
+ * next trim will drop are offered for summarizing ({@link Conversation.turnsToSummarize}, done off
+ * the reply's critical path by the caller), and the summary joins the system prompt at that trim,
+ * so the prefix changes only when the window is re-evaluated anyway.
  */
 import { randomUUID } from 'node:crypto';
 import { type ChatMessage, type ToolCall, estimateTokens } from '../core/llm.js';
@@ -56,6 +61,21 @@ const MESSAGE_OVERHEAD_TOKENS = 8;
 /** After a trim the kept history fills at most this share of the budget, so trims are rare. */
 const KEEP_AFTER_TRIM = 0.5;
 
+/**
+ * The history fills this share of the budget: the turns the next trim will drop are offered for
+ * summarizing (the oldest ones, until the rest fills {@link SUMMARIZE_KEEP}): a summary made ahead
+ * is ready when the trim comes.
+ */
+const SUMMARIZE_AT = 0.8;
+/** See {@link SUMMARIZE_AT}: at the trim the history fills ~100% and keeps 50%; 80% - 50% = 30%. */
+const SUMMARIZE_KEEP = 0.3;
+
+/** A summary of the turns up to and including `throughId`. */
+export interface ConversationSummary {
+  text: string;
+  throughId: string;
+}
+
 export class Conversation {
   /** Stable id, used as the LLM engine's KV-cache key. Changes on `reset()`. */
   id: string = randomUUID();
@@ -66,6 +86,10 @@ export class Conversation {
   private windowStartsAfter = false;
   /** Turns dropped from the window so far. */
   droppedTurns = 0;
+  /** The summary in the window (after the system prompt); replaced only at a trim. */
+  private activeSummary: ConversationSummary | undefined;
+  /** The newest summary made, waiting for the next trim. */
+  private latestSummary: ConversationSummary | undefined;
   private readonly tokenCounts = new Map<string, { text: string; tokens: number }>();
 
   constructor(public systemPrompt: string) {}
@@ -114,6 +138,8 @@ export class Conversation {
     this.windowStartId = undefined;
     this.windowStartsAfter = false;
     this.droppedTurns = 0;
+    this.activeSummary = undefined;
+    this.latestSummary = undefined;
     this.tokenCounts.clear();
   }
 
@@ -143,7 +169,7 @@ export class Conversation {
    */
   private window(contextTokens: number, options: WindowOptions, ahead: boolean): ChatMessage[] {
     const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
-    const budget = contextTokens - reserveTokens - countTokens(this.systemPrompt) - MESSAGE_OVERHEAD_TOKENS;
+    const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
     const cost = (turn: ConversationTurn): number => {
       const text = this.costedText(turn);
       const cached = this.tokenCounts.get(turn.id);
@@ -176,6 +202,8 @@ export class Conversation {
       this.windowStartsAfter = start === this.turns.length && start > 0;
       this.windowStartId = this.windowStartsAfter ? this.turns[start - 1]!.id : this.turns[start]?.id;
       for (const turn of this.turns.slice(0, start)) this.tokenCounts.delete(turn.id);
+      // The prefix changes here anyway: the newest summary of what was dropped joins it.
+      if (this.latestSummary && this.turns.some((turn) => turn.id === this.latestSummary!.throughId)) this.activeSummary = this.latestSummary;
     }
 
     const kept: ChatMessage[] = [];
@@ -216,7 +244,50 @@ export class Conversation {
     }
     // A reply must not start with an orphan assistant (or tool) turn right after the system prompt.
     while (kept[0] && kept[0].role !== 'user' && kept.length > 1) kept.shift();
-    return [{ role: 'system', content: this.systemPrompt }, ...kept];
+    return [{ role: 'system', content: this.systemContent() }, ...kept];
+  }
+
+  /** The system prompt, with the summary of the dropped turns when there is one. */
+  private systemContent(): string {
+    if (!this.activeSummary) return this.systemPrompt;
+    return `${this.systemPrompt}\n\nEarlier in this conversation (a summary of turns no longer shown): ${this.activeSummary.text}`;
+  }
+
+  /** The summary now in the window, if any. */
+  get summary(): ConversationSummary | undefined {
+    return this.activeSummary;
+  }
+
+  /**
+   * The turns to summarize ahead of the next trim, or an empty list when it is not yet due (the
+   * history fills less than {@link SUMMARIZE_AT} of the budget) or a summary already waits for it.
+   * The caller summarizes them (with {@link summary}'s text as what came before) off the critical
+   * path and hands the result to {@link setSummary}. Same `contextTokens` and options as
+   * {@link messages}.
+   */
+  turnsToSummarize(contextTokens: number, options: WindowOptions = {}): ConversationTurn[] {
+    const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = options;
+    const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
+    const startIndex = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
+    const start = startIndex < 0 ? 0 : startIndex + (this.windowStartsAfter ? 1 : 0);
+    const costs = this.turns.slice(start).map((turn) => (this.costedText(turn).trim() ? countTokens(this.costedText(turn)) + MESSAGE_OVERHEAD_TOKENS : 0));
+    let remaining = costs.reduce((sum, cost) => sum + cost, 0);
+    if (remaining <= budget * SUMMARIZE_AT) return [];
+    let end = start;
+    while (end < this.turns.length - 1 && remaining > budget * SUMMARIZE_KEEP) remaining -= costs[end++ - start]!;
+    const through = this.turns[end - 1];
+    if (!through) return [];
+    // One summary waits for the next trim at a time.
+    if (this.latestSummary && this.latestSummary !== this.activeSummary) return [];
+    return this.turns.slice(start, end).filter((turn) => this.costedText(turn).trim());
+  }
+
+  /**
+   * Records a summary of the turns through `throughId` (and of the summary before them); it joins
+   * the window at the next trim.
+   */
+  setSummary(summary: ConversationSummary): void {
+    this.latestSummary = summary;
   }
 
   /** What a turn costs in the window: its content and its function calls. */

@@ -243,6 +243,8 @@ export class LlamaCppLLM implements LLM {
   readonly modelPath: string;
   /** Statistics of the last finished `stream` call (any conversation). */
   lastTurnStats: LlamaCppTurnStats | undefined;
+  /** Prompt tokens evaluated by {@link prepare} so far, all conversations (node-llama-cpp's token meter). */
+  evaluatedAheadTokens = 0;
 
   private readonly llama: Llama;
   private readonly model: LlamaModel;
@@ -598,9 +600,14 @@ export class LlamaCppLLM implements LLM {
       }
       // In batch-sized pieces, so an abort is noticed between batches.
       const pieceSize = this.context.batchSize;
-      for (let start = cached; start < prefix.length; start += pieceSize) {
-        if (options.signal.aborted) return;
-        await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(start, start + pieceSize));
+      const meterBefore = sequence.tokenMeter.getState();
+      try {
+        for (let start = cached; start < prefix.length; start += pieceSize) {
+          if (options.signal.aborted) return;
+          await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(start, start + pieceSize));
+        }
+      } finally {
+        this.evaluatedAheadTokens += sequence.tokenMeter.diff(meterBefore).usedInputTokens;
       }
     } catch (error) {
       if (options.signal.aborted) return;

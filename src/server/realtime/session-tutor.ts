@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../../core/errors.js';
-import type { Conversation, ConversationTurn } from '../../turn/conversation.js';
+import type { Conversation, ConversationTurn, WindowOptions } from '../../turn/conversation.js';
 import { DEFAULT_TUTOR_PROMPT } from '../../tutor/persona.js';
 import { learnedThinkingTimeMs, recordPauses } from '../../tutor/thinking-time.js';
 import type { WriteFailure } from '../../store/safe-store.js';
@@ -24,6 +24,8 @@ export class SessionTutor {
   private stored = false;
   /** Learner turns already corrected (by item id). */
   private readonly corrected = new Set<string>();
+  /** A summary of the oldest turns is being made. */
+  private summarizing = false;
 
   constructor(
     private readonly tutor: TutorService | undefined,
@@ -111,6 +113,27 @@ export class SessionTutor {
   /** A reply was cut to what the learner heard (barge-in). */
   truncated(turn: ConversationTurn): void {
     this.tutor?.updateTurn(this.conversation.id, turn.id, { text: turn.text, interrupted: true });
+  }
+
+  /**
+   * After a reply: when the history window will soon be trimmed, summarizes the turns the trim
+   * will drop (side work), so the summary is ready to join the window at that trim. One at a time.
+   */
+  summarizeAhead(contextTokens: number, options: WindowOptions): void {
+    if (!this.tutor || this.summarizing) return;
+    const turns = this.conversation.turnsToSummarize(contextTokens, options);
+    if (turns.length === 0) return;
+    this.summarizing = true;
+    const { id } = this.conversation;
+    const throughId = turns.at(-1)!.id;
+    void this.tutor
+      .summarize({ ...(this.conversation.summary ? { previous: this.conversation.summary.text } : {}), turns: turns.map(({ role, text }) => ({ role, text })) }, this.lifetime)
+      .then((text) => {
+        if (text && this.conversation.id === id) this.conversation.setSummary({ text, throughId });
+      })
+      .finally(() => {
+        this.summarizing = false;
+      });
   }
 
   /**

@@ -185,6 +185,7 @@ export class RealtimeSession {
         truncated: (turn) => this.tutor.truncated(turn),
         responseDone: (handle, outcome) => {
           this.responses.done(handle, outcome, handle.answers ? this.transcribeMs.get(handle.answers.id) : undefined);
+          this.summarizeAhead();
           this.prepareLlm('history');
         },
         answered: (userTurn) => void this.tutor.correctAfterReply(userTurn),
@@ -1023,9 +1024,21 @@ export class RealtimeSession {
       what === 'system'
         ? this.conversation.systemPrompt
         : this.conversation.messagesAhead(llm.contextSize, llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {});
-    llm.prepare(this.conversation.id, context, { signal: AbortSignal.any([controller.signal, this.lifetime.signal]) }).catch((error: unknown) => {
-      this.options.logger.debug({ session: this.id, err: error }, 'LLM warm-up failed');
-    });
+    // The next reply needs this prefix: side work (correction cards, summaries) waits for it,
+    // so after a trim the window is evaluated again at full speed while the learner listens.
+    const endForeground = what === 'history' ? this.options.tutor?.sideWork.foreground() : undefined;
+    llm
+      .prepare(this.conversation.id, context, { signal: AbortSignal.any([controller.signal, this.lifetime.signal]) })
+      .catch((error: unknown) => {
+        this.options.logger.debug({ session: this.id, err: error }, 'LLM warm-up failed');
+      })
+      .finally(() => endForeground?.());
+  }
+
+  /** Has the tutor summarize the turns the next trim of the history window will drop (side work). */
+  private summarizeAhead(): void {
+    const llm = this.options.engines.llm();
+    this.tutor.summarizeAhead(llm.contextSize, llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {});
   }
 
   /** The TTS this session speaks with: the client's choice when it is usable, else the best one. */
