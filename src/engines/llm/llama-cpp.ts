@@ -455,6 +455,17 @@ export class LlamaCppLLM implements LLM {
       let forcedText = '';
       /** Streamed calls by node-llama-cpp's `callIndex`. */
       const streamedCalls = new Map<number, ToolCall>();
+      if (request.background) {
+        // Side work yields to a reply within one batch: node-llama-cpp keeps evaluating a prompt
+        // after its generation was aborted (measured: a reply waited ~60 s behind an aborted
+        // 2,500-token side prompt), so the prompt goes in batch-sized pieces with an abort check
+        // between them; LlamaChat then finds it cached and evaluates only its last token.
+        await this.evaluateInPieces(slot.sequence, promptTokens.slice(0, -1), signal);
+        if (signal.aborted) {
+          yield finish('abort');
+          return;
+        }
+      }
       const temperature = request.temperature ?? this.sampling.temperature;
       generation = slot.chat.generateResponse(history, {
         signal: controller.signal,
@@ -593,19 +604,9 @@ export class LlamaCppLLM implements LLM {
 
       const { sequence } = slot;
       if (!this.lastTokens.has(conversationId)) this.lastTokens.set(conversationId, [...prefix]);
-      const cached = sequence.compareContextTokens(prefix).firstDifferentIndex;
-      if (cached >= prefix.length) return;
-      if (cached < sequence.nextTokenIndex) {
-        await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
-      }
-      // In batch-sized pieces, so an abort is noticed between batches.
-      const pieceSize = this.context.batchSize;
       const meterBefore = sequence.tokenMeter.getState();
       try {
-        for (let start = cached; start < prefix.length; start += pieceSize) {
-          if (options.signal.aborted) return;
-          await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(start, start + pieceSize));
-        }
+        await this.evaluateInPieces(sequence, prefix, options.signal);
       } finally {
         this.evaluatedAheadTokens += sequence.tokenMeter.diff(meterBefore).usedInputTokens;
       }
@@ -614,6 +615,22 @@ export class LlamaCppLLM implements LLM {
       throw new EngineError(ENGINE, `Could not evaluate the conversation ahead of its turn: ${errorMessage(error)}`, { cause: error });
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Makes `sequence` start with `tokens`: keeps the longest cached prefix (all of the sequence when
+   * it already starts with them), erases what differs after it and evaluates the rest in batch-sized pieces, checking `signal` between them (a batch itself
+   * cannot be interrupted). Returns early on abort; what was evaluated stays cached.
+   */
+  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal): Promise<void> {
+    const cached = sequence.compareContextTokens(tokens).firstDifferentIndex;
+    if (cached >= tokens.length) return; // all cached (what follows stays for the request to compare)
+    if (cached < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
+    const pieceSize = this.context.batchSize;
+    for (let start = cached; start < tokens.length; start += pieceSize) {
+      if (signal.aborted) return;
+      await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(start, start + pieceSize));
     }
   }
 
