@@ -170,14 +170,7 @@ export class Conversation {
   private window(contextTokens: number, options: WindowOptions, ahead: boolean): ChatMessage[] {
     const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
     const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
-    const cost = (turn: ConversationTurn): number => {
-      const text = this.costedText(turn);
-      const cached = this.tokenCounts.get(turn.id);
-      if (cached?.text === text) return cached.tokens;
-      const tokens = countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
-      this.tokenCounts.set(turn.id, { text, tokens });
-      return tokens;
-    };
+    const cost = (turn: ConversationTurn): number => this.turnCost(turn, countTokens);
 
     const startIndex = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
     let start = startIndex < 0 ? 0 : startIndex + (this.windowStartsAfter ? 1 : 0);
@@ -270,7 +263,7 @@ export class Conversation {
     const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
     const startIndex = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
     const start = startIndex < 0 ? 0 : startIndex + (this.windowStartsAfter ? 1 : 0);
-    const costs = this.turns.slice(start).map((turn) => (this.costedText(turn).trim() ? countTokens(this.costedText(turn)) + MESSAGE_OVERHEAD_TOKENS : 0));
+    const costs = this.turns.slice(start).map((turn) => (this.costedText(turn).trim() ? this.turnCost(turn, countTokens) : 0));
     let remaining = costs.reduce((sum, cost) => sum + cost, 0);
     if (remaining <= budget * SUMMARIZE_AT) return [];
     let end = start;
@@ -288,6 +281,16 @@ export class Conversation {
    */
   setSummary(summary: ConversationSummary): void {
     this.latestSummary = summary;
+  }
+
+  /** A turn's tokens in the window with the template's overhead (counted once per text). */
+  private turnCost(turn: ConversationTurn, countTokens: (text: string) => number): number {
+    const text = this.costedText(turn);
+    const cached = this.tokenCounts.get(turn.id);
+    if (cached?.text === text) return cached.tokens;
+    const tokens = countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
+    this.tokenCounts.set(turn.id, { text, tokens });
+    return tokens;
   }
 
   /** What a turn costs in the window: its content and its function calls. */

@@ -14,26 +14,38 @@ const TURNS = (JSON.parse(readFileSync(new URL('../../bench/data/lesson-turns.js
 const SYSTEM_PROMPT = 'You are a patient English tutor. Answer in one or two short sentences, and correct mistakes kindly by repeating them correctly.';
 const CONTEXT = 1024;
 
+/**
+ * Runs the 60 learner turns on a fresh engine; with `ahead`, after each reply the next turn's
+ * prefix is evaluated as the realtime session does (`prepare` with `messagesAhead`).
+ */
+async function runLesson(conversation: Conversation, stats: LlamaCppTurnStats[], ahead: boolean): Promise<LlamaCppLLM> {
+  const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' });
+  const llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
+  const signal = new AbortController().signal;
+  const countTokens = (value: string): number => llm.countTokens(value);
+  await llm.prepare(conversation.id, SYSTEM_PROMPT, { signal });
+  for (const text of TURNS) {
+    conversation.add({ role: 'user', text });
+    const messages = conversation.messages(llm.contextSize, { reserveTokens: 64, countTokens });
+    let output = '';
+    for await (const part of llm.stream({ messages, conversationId: conversation.id, maxTokens: 24 }, { signal })) {
+      if (part.type === 'text-delta') output += part.text;
+    }
+    stats.push(llm.lastTurnStats!);
+    // As the session stores it: the trimmed text shown, the exact output for the history.
+    conversation.add({ role: 'assistant', text: output.trim(), llmText: output });
+    if (ahead) await llm.prepare(conversation.id, conversation.messagesAhead(llm.contextSize, { reserveTokens: 64, countTokens }), { signal });
+  }
+  return llm;
+}
+
 describe('LlamaCppLLM over a 60-turn conversation', () => {
   let llm: LlamaCppLLM;
   const stats: LlamaCppTurnStats[] = [];
   const conversation = new Conversation(SYSTEM_PROMPT);
 
   beforeAll(async () => {
-    const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' });
-    llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
-    await llm.prepare(conversation.id, SYSTEM_PROMPT, { signal: new AbortController().signal });
-    for (const text of TURNS) {
-      conversation.add({ role: 'user', text });
-      const messages = conversation.messages(llm.contextSize, { reserveTokens: 64, countTokens: (value) => llm.countTokens(value) });
-      let output = '';
-      for await (const part of llm.stream({ messages, conversationId: conversation.id, maxTokens: 24 }, { signal: new AbortController().signal })) {
-        if (part.type === 'text-delta') output += part.text;
-      }
-      stats.push(llm.lastTurnStats!);
-      // As the session stores it: the trimmed text shown, the exact output for the history.
-      conversation.add({ role: 'assistant', text: output.trim(), llmText: output });
-    }
+    llm = await runLesson(conversation, stats, false);
   }, 120_000);
 
   afterAll(async () => {
@@ -71,23 +83,7 @@ describe('LlamaCppLLM evaluating the conversation ahead of each turn (prepare be
   const conversation = new Conversation(SYSTEM_PROMPT);
 
   beforeAll(async () => {
-    const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' });
-    llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
-    const signal = new AbortController().signal;
-    const countTokens = (value: string): number => llm.countTokens(value);
-    await llm.prepare(conversation.id, SYSTEM_PROMPT, { signal });
-    for (const text of TURNS) {
-      conversation.add({ role: 'user', text });
-      const messages = conversation.messages(llm.contextSize, { reserveTokens: 64, countTokens });
-      let output = '';
-      for await (const part of llm.stream({ messages, conversationId: conversation.id, maxTokens: 24 }, { signal })) {
-        if (part.type === 'text-delta') output += part.text;
-      }
-      stats.push(llm.lastTurnStats!);
-      conversation.add({ role: 'assistant', text: output.trim(), llmText: output });
-      // As the realtime session does after each reply: the next turn's prefix, trimmed now if it must be.
-      await llm.prepare(conversation.id, conversation.messagesAhead(llm.contextSize, { reserveTokens: 64, countTokens }), { signal });
-    }
+    llm = await runLesson(conversation, stats, true);
   }, 120_000);
 
   afterAll(async () => {
