@@ -172,8 +172,7 @@ export class Conversation {
     const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
     const cost = (turn: ConversationTurn): number => this.turnCost(turn, countTokens);
 
-    const startIndex = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
-    let start = startIndex < 0 ? 0 : startIndex + (this.windowStartsAfter ? 1 : 0);
+    let start = this.windowStart();
     // A request always holds the newest turn, even when the window was emptied ahead of it.
     if (!ahead) start = Math.min(start, Math.max(0, this.turns.length - 1));
     const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.costedText(turn).trim() ? cost(turn) : 0), 0);
@@ -261,8 +260,7 @@ export class Conversation {
   turnsToSummarize(contextTokens: number, options: WindowOptions = {}): ConversationTurn[] {
     const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = options;
     const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
-    const startIndex = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
-    const start = startIndex < 0 ? 0 : startIndex + (this.windowStartsAfter ? 1 : 0);
+    const start = this.windowStart();
     const costs = this.turns.slice(start).map((turn) => (this.costedText(turn).trim() ? this.turnCost(turn, countTokens) : 0));
     let remaining = costs.reduce((sum, cost) => sum + cost, 0);
     if (remaining <= budget * SUMMARIZE_AT) return [];
@@ -281,6 +279,12 @@ export class Conversation {
    */
   setSummary(summary: ConversationSummary): void {
     this.latestSummary = summary;
+  }
+
+  /** Index of the window's first turn as it stands (sticky between calls; 0 when never trimmed). */
+  private windowStart(): number {
+    const index = this.windowStartId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === this.windowStartId);
+    return index < 0 ? 0 : index + (this.windowStartsAfter ? 1 : 0);
   }
 
   /** A turn's tokens in the window with the template's overhead (counted once per text). */

@@ -13,7 +13,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { EngineSet } from '../../engines/engine-set.js';
 import { DEFAULT_TUTOR_PROMPT, fallbackReply } from '../../tutor/persona.js';
 import type { ChatMessage, ChatRequest, LLM, ToolChoice, ToolDefinition, Usage } from '../../core/llm.js';
-import { Conversation, type ConversationTurn } from '../../turn/conversation.js';
+import { Conversation, type ConversationTurn, type WindowOptions } from '../../turn/conversation.js';
 import { Dialogue, DuplicateItemError, UnknownToolCallError } from '../../turn/dialogue.js';
 import { FixedReply } from '../../turn/fixed-reply.js';
 import type { ResponseHandle, ResponseOutcome } from '../../turn/response-handle.js';
@@ -773,9 +773,7 @@ export class RealtimeSession {
   /** The options of one voice turn: the history (plus `pendingUserText`, a turn not yet in it) and the voice. */
   private voiceTurnOptions(llm: LLM, overrides: ReplyOverrides, withAudio: boolean, signal: AbortSignal, startedAt: number, pendingUserText?: string): VoiceTurnOptions {
     const { engines } = this.options;
-    const messages: ChatMessage[] = this.conversation.messages(llm.contextSize, {
-      ...(llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {}),
-    });
+    const messages: ChatMessage[] = this.conversation.messages(llm.contextSize, windowOptions(llm));
     if (pendingUserText !== undefined) messages.push({ role: 'user', content: pendingUserText });
     // Per-response instructions go after the history, so the cached prefix (system prompt and
     // history) stays valid: replacing the system prompt would re-evaluate the whole conversation.
@@ -1023,7 +1021,7 @@ export class RealtimeSession {
     const context =
       what === 'system'
         ? this.conversation.systemPrompt
-        : this.conversation.messagesAhead(llm.contextSize, llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {});
+        : this.conversation.messagesAhead(llm.contextSize, windowOptions(llm));
     // The next reply needs this prefix: side work (correction cards, summaries) waits for it,
     // so after a trim the window is evaluated again at full speed while the learner listens.
     const endForeground = what === 'history' ? this.options.tutor?.sideWork.foreground() : undefined;
@@ -1038,7 +1036,7 @@ export class RealtimeSession {
   /** Has the tutor summarize the turns the next trim of the history window will drop (side work). */
   private summarizeAhead(): void {
     const llm = this.options.engines.llm();
-    this.tutor.summarizeAhead(llm.contextSize, llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {});
+    this.tutor.summarizeAhead(llm.contextSize, windowOptions(llm));
   }
 
   /** The TTS this session speaks with: the client's choice when it is usable, else the best one. */
@@ -1112,4 +1110,9 @@ function toolDefinition(tool: FunctionTool): ToolDefinition {
 
 function toolChoiceOf(choice: NonNullable<SessionConfigUpdate['tool_choice']>): ToolChoice {
   return typeof choice === 'string' ? choice : { name: choice.name };
+}
+
+/** How the history window counts tokens for `llm`: its tokenizer when it has one. */
+function windowOptions(llm: LLM): WindowOptions {
+  return llm.countTokens ? { countTokens: (text: string) => llm.countTokens!(text) } : {};
 }
