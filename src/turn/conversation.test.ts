@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../core/llm.js';
 import { Conversation } from './conversation.js';
 
 describe('Conversation', () => {
@@ -99,7 +100,64 @@ describe('Conversation running summary (what a trim drops)', () => {
     expect(conversation.turnsToSummarize(1000)).toEqual([]);
   });
 
-  it('puts the summary in the window at the trim only, so the prefix stays put between trims', () => {
+  it('puts the summary after the kept turns at a trim: the window is the old one less a block at its start', () => {
+    const conversation = new Conversation('System.');
+    const SUMMARY = 'Earlier in this conversation (a summary of turns no longer shown): ';
+    const isSummary = (message: ChatMessage) => message.role === 'system' && message.content.startsWith(SUMMARY);
+    let index = 0;
+    let offered = conversation.turnsToSummarize(1000);
+    while (offered.length === 0) {
+      fill(conversation, index++, 1);
+      offered = conversation.turnsToSummarize(1000);
+    }
+    conversation.setSummary({ text: 'The learner works in a bank.', throughId: offered.at(-1)!.id });
+    expect(conversation.messages(1000).some(isSummary)).toBe(false); // not before the trim
+    /** Talks until the window is trimmed; returns the window before the last two turns and after the trim. */
+    const talkUntilTrim = (): { before: ChatMessage[]; after: ChatMessage[] } => {
+      const dropped = conversation.droppedTurns;
+      let before = conversation.messages(1000);
+      for (;;) {
+        fill(conversation, index++, 1);
+        const after = conversation.messages(1000);
+        if (conversation.droppedTurns > dropped) return { before, after };
+        before = after;
+      }
+    };
+    const first = talkUntilTrim();
+    const at = first.after.findIndex(isSummary);
+    expect(first.after[0]).toEqual({ role: 'system', content: 'System.' });
+    expect(first.after[at]!.content).toBe(`${SUMMARY}The learner works in a bank.`);
+    expect(conversation.summary?.text).toBe('The learner works in a bank.');
+    // The kept turns are the newest ones, in order, with nothing between them: the engine can keep
+    // their KV cache, shifted back, and evaluate only the summary and what follows.
+    const all = [...first.before.slice(1), ...conversation.turns.slice(-2).map((turn) => ({ role: turn.role, content: turn.text }))];
+    const kept = first.after.slice(1, at);
+    expect(kept.length).toBeGreaterThan(2);
+    expect(all.slice(all.length - kept.length)).toEqual(kept);
+    expect(first.after.filter(isSummary)).toHaveLength(1);
+    // Between trims the summary stays where it is and the window grows at its end.
+    fill(conversation, index++, 1);
+    const next = conversation.messages(1000);
+    expect(next.slice(0, at + 1)).toEqual(first.after.slice(0, at + 1));
+
+    // The next trim drops the old summary with the turns before it; the new one follows the kept turns.
+    offered = conversation.turnsToSummarize(1000);
+    while (offered.length === 0) {
+      fill(conversation, index++, 1);
+      offered = conversation.turnsToSummarize(1000);
+    }
+    conversation.setSummary({ text: 'The learner works in a bank and has two sisters.', throughId: offered.at(-1)!.id });
+    const second = talkUntilTrim();
+    const summaries = second.after.filter(isSummary);
+    expect(summaries.map((message) => message.content)).toEqual([`${SUMMARY}The learner works in a bank and has two sisters.`]);
+    const secondAt = second.after.indexOf(summaries[0]!);
+    const keptAgain = second.after.slice(1, secondAt);
+    const allAgain = [...second.before.slice(1), ...conversation.turns.slice(-2).map((turn) => ({ role: turn.role, content: turn.text }))];
+    expect(keptAgain.some(isSummary)).toBe(false);
+    expect(allAgain.slice(allAgain.length - keptAgain.length)).toEqual(keptAgain);
+  });
+
+  it('keeps the last summary at the start of the window when a trim comes before a newer one', () => {
     const conversation = new Conversation('System.');
     let index = 0;
     let offered = conversation.turnsToSummarize(1000);
@@ -108,18 +166,17 @@ describe('Conversation running summary (what a trim drops)', () => {
       offered = conversation.turnsToSummarize(1000);
     }
     conversation.setSummary({ text: 'The learner works in a bank.', throughId: offered.at(-1)!.id });
-    conversation.add({ role: 'user', text: 'Next.' });
-    expect(conversation.messages(1000)[0]!.content).toBe('System.');
-    // Keep talking until the window is trimmed.
     while (conversation.droppedTurns === 0) {
       fill(conversation, index++, 1);
       conversation.messages(1000);
     }
-    const trimmed = conversation.messages(1000);
-    expect(trimmed[0]!.content).toBe('System.\n\nEarlier in this conversation (a summary of turns no longer shown): The learner works in a bank.');
-    expect(conversation.summary?.text).toBe('The learner works in a bank.');
-    // The next summary folds this one in and waits for the next trim.
-    fill(conversation, index++, 1);
-    expect(conversation.messages(1000)[0]!.content).toBe(trimmed[0]!.content);
+    const dropped = conversation.droppedTurns;
+    while (conversation.droppedTurns === dropped) {
+      fill(conversation, index++, 1);
+      conversation.messages(1000);
+    }
+    const window = conversation.messages(1000);
+    expect(window[1]).toEqual({ role: 'system', content: 'Earlier in this conversation (a summary of turns no longer shown): The learner works in a bank.' });
+    expect(window[2]!.role).toBe('user');
   });
 });

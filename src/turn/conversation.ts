@@ -10,8 +10,11 @@
  *
  * What a trim drops is kept as a short running summary: before the window is full, the turns the
  * next trim will drop are offered for summarizing ({@link Conversation.turnsToSummarize}, done off
- * the reply's critical path by the caller), and the summary joins the system prompt at that trim,
- * so the prefix changes only when the window is re-evaluated anyway.
+ * the reply's critical path by the caller). At the trim the summary joins the window as a system
+ * message after the newest kept turn, not in the system prompt: the window is then the old one
+ * with a block left out at its start and new messages at its end, so an engine can keep the kept
+ * turns' KV cache (shifted back) instead of evaluating them again. The next trim drops the old
+ * summary with the turns before it.
  */
 import { randomUUID } from 'node:crypto';
 import { type ChatMessage, type ToolCall, estimateTokens } from '../core/llm.js';
@@ -86,8 +89,11 @@ export class Conversation {
   private windowStartsAfter = false;
   /** Turns dropped from the window so far. */
   droppedTurns = 0;
-  /** The summary in the window (after the system prompt); replaced only at a trim. */
-  private activeSummary: ConversationSummary | undefined;
+  /**
+   * The summary in the window, replaced only at a trim. It sits before the first user turn after
+   * the turn `afterId` (at the window's start when `afterId` is undefined or no longer in the window).
+   */
+  private activeSummary: (ConversationSummary & { afterId: string | undefined }) | undefined;
   /** The newest summary made, waiting for the next trim. */
   private latestSummary: ConversationSummary | undefined;
   private readonly tokenCounts = new Map<string, { text: string; tokens: number }>();
@@ -124,6 +130,7 @@ export class Conversation {
       this.windowStartId = this.windowStartsAfter ? this.turns[index - 1]?.id : this.turns[index + 1]?.id;
       if (this.windowStartId === undefined) this.windowStartsAfter = false;
     }
+    if (this.activeSummary?.afterId === turn.id) this.activeSummary.afterId = this.turns[index - 1]?.id;
     this.turns.splice(index, 1);
   }
 
@@ -169,7 +176,7 @@ export class Conversation {
    */
   private window(contextTokens: number, options: WindowOptions, ahead: boolean): ChatMessage[] {
     const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = typeof options === 'number' ? { reserveTokens: options } : options;
-    const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
+    const budget = this.budget(contextTokens, reserveTokens, countTokens);
     const cost = (turn: ConversationTurn): number => this.turnCost(turn, countTokens);
 
     let start = this.windowStart();
@@ -178,10 +185,12 @@ export class Conversation {
     const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.costedText(turn).trim() ? cost(turn) : 0), 0);
     if (total(start) > budget) {
       // Drop the oldest turns until the rest fills at most KEEP_AFTER_TRIM of the budget (the
-      // newest turn always stays), then start at a user turn.
+      // newest turn always stays), and the summary in the window with the turns before it (it then
+      // never sits between kept turns), then start at a user turn.
       const target = budget * KEEP_AFTER_TRIM;
+      const summaryAnchor = this.summaryAnchor();
       let remaining = total(start);
-      while (start < this.turns.length - 1 && remaining > target) {
+      while (start < this.turns.length - 1 && (remaining > target || start <= summaryAnchor)) {
         const turn = this.turns[start]!;
         if (this.costedText(turn).trim()) remaining -= cost(turn);
         start++;
@@ -194,12 +203,25 @@ export class Conversation {
       this.windowStartsAfter = start === this.turns.length && start > 0;
       this.windowStartId = this.windowStartsAfter ? this.turns[start - 1]!.id : this.turns[start]?.id;
       for (const turn of this.turns.slice(0, start)) this.tokenCounts.delete(turn.id);
-      // The prefix changes here anyway: the newest summary of what was dropped joins it.
-      if (this.latestSummary && this.turns.some((turn) => turn.id === this.latestSummary!.throughId)) this.activeSummary = this.latestSummary;
+      // The newest summary of what was dropped joins the window after the newest kept turn (before
+      // the newest user turn of a request); without one, the last summary opens the window.
+      const latest = this.latestSummary;
+      if (latest && latest.throughId !== this.activeSummary?.throughId && this.turns.some((turn) => turn.id === latest.throughId)) {
+        this.activeSummary = { ...latest, afterId: this.turns.at(ahead ? -1 : -2)?.id };
+      } else if (this.activeSummary) {
+        this.activeSummary.afterId = undefined;
+      }
     }
 
     const kept: ChatMessage[] = [];
-    for (const turn of this.turns.slice(start)) {
+    const summary = this.activeSummary;
+    const summaryAnchor = this.summaryAnchor();
+    let summaryPlaced = summary === undefined;
+    for (const [offset, turn] of this.turns.slice(start).entries()) {
+      if (!summaryPlaced && turn.role === 'user' && start + offset > summaryAnchor) {
+        kept.push({ role: 'system', content: summaryContent(summary!.text) });
+        summaryPlaced = true;
+      }
       const content = this.contentOf(turn);
       if (turn.role === 'tool') {
         kept.push({ role: 'tool', content, ...(turn.toolCallId !== undefined ? { toolCallId: turn.toolCallId } : {}), ...(turn.name !== undefined ? { name: turn.name } : {}) });
@@ -234,20 +256,31 @@ export class Conversation {
       if (message.toolCalls.length === 0) delete message.toolCalls;
       if (!message.toolCalls && !message.content.trim()) kept.splice(index, 1);
     }
-    // A reply must not start with an orphan assistant (or tool) turn right after the system prompt.
-    while (kept[0] && kept[0].role !== 'user' && kept.length > 1) kept.shift();
-    return [{ role: 'system', content: this.systemContent() }, ...kept];
+    if (!summaryPlaced) kept.push({ role: 'system', content: summaryContent(summary!.text) });
+    // A window must not start with an orphan assistant (or tool) turn (the summary may come first).
+    const firstTurn = (): number => kept.findIndex((message) => message.role !== 'system');
+    for (let index = firstTurn(); index >= 0 && kept[index]!.role !== 'user' && kept.length > 1; index = firstTurn()) kept.splice(index, 1);
+    return [{ role: 'system', content: this.systemPrompt }, ...kept];
   }
 
-  /** The system prompt, with the summary of the dropped turns when there is one. */
-  private systemContent(): string {
-    if (!this.activeSummary) return this.systemPrompt;
-    return `${this.systemPrompt}\n\nEarlier in this conversation (a summary of turns no longer shown): ${this.activeSummary.text}`;
+  /** Tokens the window's turns may fill: the context less the reply's room, the system prompt and the summary. */
+  private budget(contextTokens: number, reserveTokens: number, countTokens: (text: string) => number): number {
+    // Room for the larger of the summary in the window and the one that replaces it at the trim.
+    const summaryTokens = Math.max(
+      ...[this.activeSummary, this.latestSummary].map((summary) => (summary ? countTokens(summaryContent(summary.text)) + MESSAGE_OVERHEAD_TOKENS : 0)),
+    );
+    return contextTokens - reserveTokens - countTokens(this.systemPrompt) - MESSAGE_OVERHEAD_TOKENS - summaryTokens;
+  }
+
+  /** Index of the turn the summary follows; -1 when it opens the window (or there is none). */
+  private summaryAnchor(): number {
+    const afterId = this.activeSummary?.afterId;
+    return afterId === undefined ? -1 : this.turns.findIndex((turn) => turn.id === afterId);
   }
 
   /** The summary now in the window, if any. */
   get summary(): ConversationSummary | undefined {
-    return this.activeSummary;
+    return this.activeSummary && { text: this.activeSummary.text, throughId: this.activeSummary.throughId };
   }
 
   /**
@@ -259,7 +292,7 @@ export class Conversation {
    */
   turnsToSummarize(contextTokens: number, options: WindowOptions = {}): ConversationTurn[] {
     const { reserveTokens = DEFAULT_RESERVE_TOKENS, countTokens = estimateTokens } = options;
-    const budget = contextTokens - reserveTokens - countTokens(this.systemContent()) - MESSAGE_OVERHEAD_TOKENS;
+    const budget = this.budget(contextTokens, reserveTokens, countTokens);
     const start = this.windowStart();
     const costs = this.turns.slice(start).map((turn) => (this.costedText(turn).trim() ? this.turnCost(turn, countTokens) : 0));
     let remaining = costs.reduce((sum, cost) => sum + cost, 0);
@@ -269,7 +302,7 @@ export class Conversation {
     const through = this.turns[end - 1];
     if (!through) return [];
     // One summary waits for the next trim at a time.
-    if (this.latestSummary && this.latestSummary !== this.activeSummary) return [];
+    if (this.latestSummary && this.latestSummary.throughId !== this.activeSummary?.throughId) return [];
     return this.turns.slice(start, end).filter((turn) => this.costedText(turn).trim());
   }
 
@@ -307,4 +340,9 @@ export class Conversation {
   private contentOf(turn: ConversationTurn): string {
     return turn.role === 'assistant' && turn.llmText !== undefined ? turn.llmText : turn.text;
   }
+}
+
+/** The system message that carries a summary of the turns no longer in the window. */
+function summaryContent(text: string): string {
+  return `Earlier in this conversation (a summary of turns no longer shown): ${text}`;
 }

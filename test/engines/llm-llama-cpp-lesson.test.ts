@@ -2,7 +2,8 @@
  * KV-cache reuse over a long conversation on the real node-llama-cpp engine: 60 learner turns on
  * a tiny GGUF whose replies re-tokenize to the tokens generated (`generate: 'words'`), with a small
  * context so the history window fills and is trimmed several times. The counts come from
- * node-llama-cpp's token meter (what was evaluated), not from the engine's own estimate.
+ * node-llama-cpp's token meter (what was evaluated), not from the engine's own estimate. At a trim
+ * the kept turns' KV cache is shifted back, not evaluated again.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +20,10 @@ const CONTEXT = 1024;
  * prefix is evaluated as the realtime session does (`prepare` with `messagesAhead`).
  */
 async function runLesson(conversation: Conversation, stats: LlamaCppTurnStats[], ahead: boolean): Promise<LlamaCppLLM> {
-  const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words' });
+  // Heads of 64, as in real models: the CPU's default Q8_0 keys, whose cache is shifted at each trim.
+  const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words-head64', nEmbd: 128, nHead: 2, nHeadKv: 1 });
   const llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
+  expect(llm.kvCacheKeyType).toBe('Q8_0');
   const signal = new AbortController().signal;
   const countTokens = (value: string): number => llm.countTokens(value);
   await llm.prepare(conversation.id, SYSTEM_PROMPT, { signal });
@@ -52,12 +55,22 @@ describe('LlamaCppLLM over a 60-turn conversation', () => {
     await llm?.dispose();
   });
 
-  it('fills the small context several times, trimming the history in blocks', () => {
+  it('fills the small context several times, trimming the history in blocks and shifting the kept turns', () => {
     expect(conversation.droppedTurns).toBeGreaterThan(0);
-    const trims = stats.filter((turn) => turn.newPromptTokens > turn.promptTokens / 2).length;
-    expect(trims).toBeGreaterThanOrEqual(2);
-    // Trimmed a turn at a time, every turn after the first fill would start from zero.
-    expect(trims).toBeLessThanOrEqual(12);
+    const trims = stats.filter((turn) => turn.shiftedPromptTokens > 0);
+    expect(trims.length).toBeGreaterThanOrEqual(2);
+    // Trimmed a turn at a time, every turn after the first fill would shift (or start from zero).
+    expect(trims.length).toBeLessThanOrEqual(12);
+    // What a trim keeps is most of the prompt, moved rather than evaluated.
+    for (const turn of trims) expect(turn.shiftedPromptTokens).toBeGreaterThan(turn.promptTokens / 4);
+  });
+
+  it('evaluates only the new message at every turn, trims included', () => {
+    for (const turn of stats.slice(1)) {
+      // The end of the previous reply, the learner's message (8-25 words) and the template tokens.
+      expect(turn.evaluatedPromptTokens).toBeLessThanOrEqual(turn.newPromptTokens + 2);
+      expect(turn.evaluatedPromptTokens).toBeLessThan(96);
+    }
   });
 
   it('evaluates only the new tokens at turn 60: the learner message, not the history', () => {
@@ -91,13 +104,20 @@ describe('LlamaCppLLM evaluating the conversation ahead of each turn (prepare be
   });
 
   it('trims the window between turns: no turn evaluates the history again, only its new message', () => {
-    // The same conversation without prepare re-evaluates half the window on each trim (above).
     expect(conversation.droppedTurns).toBeGreaterThan(0);
-    const trimmed = stats.filter((turn) => turn.newPromptTokens > turn.promptTokens / 2);
-    expect(trimmed.length).toBeGreaterThanOrEqual(2);
+    // Trimmed between turns, a turn itself shifts nothing.
+    expect(stats.every((turn) => turn.shiftedPromptTokens === 0)).toBe(true);
     for (const turn of stats.slice(1)) {
       // The learner's message (8-25 words) and the template tokens around it.
       expect(turn.evaluatedPromptTokens).toBeLessThan(64);
     }
+  });
+
+  it('evaluates no history ahead of the turns either: the kept turns are shifted, not evaluated again', () => {
+    // Per turn ahead: the end of the reply and the next user header (a few template tokens), plus
+    // the system prompt once. Re-evaluating the kept half of the window at each trim would add
+    // several hundred tokens per trim.
+    expect(llm.evaluatedAheadTokens).toBeGreaterThan(0);
+    expect(llm.evaluatedAheadTokens).toBeLessThan(TURNS.length * 8 + 100);
   });
 });

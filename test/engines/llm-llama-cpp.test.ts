@@ -236,6 +236,17 @@ describe('LlamaCppLLM model loading', () => {
     }
   });
 
+  it('refuses Q8_0 keys for a head size whose cache llama.cpp cannot shift, and defaults to f16 for it', async () => {
+    const modelPath = await buildTinyGguf(); // heads of 16
+    const error = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: 512, kvCacheKeyType: 'Q8_0' }).catch((caught: unknown) => caught);
+    expect(ModelLoadError.isInstance(error)).toBe(true);
+    expect((error as ModelLoadError).message).toMatch(/head size that is a multiple of 64; this model's is 16/);
+    expect((error as ModelLoadError).fix).toMatch(/F16/);
+    const llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: 512 });
+    expect(llm.kvCacheKeyType).toBe('F16');
+    await llm.dispose();
+  });
+
   let directory: string;
 
   beforeAll(async () => {

@@ -36,6 +36,7 @@ import {
 import type { CallOptions } from '../../core/call-options.js';
 import { EngineError, ModelLoadError, errorMessage } from '../../core/errors.js';
 import type { ChatMessage, ChatRequest, LLM, LLMStreamPart, ToolCall, ToolDefinition } from '../../core/llm.js';
+import { planKvReuse } from './kv-reuse.js';
 import { physicalCoreCount } from './threads.js';
 
 const ENGINE = 'llama-cpp';
@@ -60,6 +61,24 @@ export const CPU_BATCH_SIZE = 128;
  * (https://github.com/ggml-org/llama.cpp/tree/master/tools/server#usage).
  */
 export const CPU_ATTENTION = { flashAttention: false, kvCacheKeyType: 'Q8_0' } as const;
+
+/**
+ * Q8_0 keys need an attention head size that is a multiple of this. When a trim shifts the cache,
+ * llama.cpp dequantizes each head's keys, re-applies RoPE and quantizes them back; with the
+ * llama.cpp in node-llama-cpp 3.22 that crashes the process for other head sizes (measured on
+ * test models: 64 and 128 work, 16, 32, 80 and 96 crash). Qwen2.5, Llama 3.x and SmolLM2 use 64
+ * or 128; other models get f16 keys.
+ */
+const Q8_0_HEAD_MULTIPLE = 64;
+
+/** Size of one attention head's key, from the GGUF metadata; undefined when it cannot be read. */
+function keyHeadSize(model: LlamaModel): number | undefined {
+  const attention = (model.fileInfo.architectureMetadata as { attention?: { key_length?: number; head_count?: number | number[] }; embedding_length?: number }).attention;
+  if (attention?.key_length) return attention.key_length;
+  const heads = Array.isArray(attention?.head_count) ? attention.head_count[0] : attention?.head_count;
+  const width = (model.fileInfo.architectureMetadata as { embedding_length?: number }).embedding_length;
+  return heads && width ? width / heads : undefined;
+}
 
 /** Options of {@link LlamaCppLLM.create}. */
 export interface LlamaCppLLMOptions {
@@ -99,8 +118,9 @@ export interface LlamaCppLLMOptions {
   batchSize?: number;
   /**
    * Type of the cached keys: `'Q8_0'` (half the memory, faster attention on the CPU) or `'F16'`.
-   * Default on the CPU: {@link CPU_ATTENTION} (Q8_0, flash attention off); on a GPU,
-   * node-llama-cpp's defaults (f16, flash attention "auto").
+   * Default on the CPU: {@link CPU_ATTENTION} (Q8_0, flash attention off) when the model's head
+   * size is a multiple of 64, else f16; on a GPU, node-llama-cpp's defaults (f16, flash attention
+   * "auto"). Q8_0 with another head size is refused ({@link ModelLoadError}).
    */
   kvCacheKeyType?: 'Q8_0' | 'F16';
   /** Upper bound on generated tokens when a request sets no `maxTokens`. Default 1024. */
@@ -143,11 +163,17 @@ export interface LlamaCppTurnStats {
    */
   evaluatedPromptTokens: number;
   /**
-   * Prompt tokens that are new since this conversation's previous call: the prompt minus its
-   * longest common prefix with the previous call's prompt and generated tokens. What an ideal
-   * cache would evaluate; compare with `evaluatedPromptTokens`.
+   * Prompt tokens that are new since this conversation's previous call: the prompt minus what it
+   * shares with the previous call's prompt and generated tokens (the common prefix, and after a
+   * trimmed history the kept turns; see {@link planKvReuse}). What an ideal cache would evaluate;
+   * compare with `evaluatedPromptTokens`.
    */
   newPromptTokens: number;
+  /**
+   * Cached tokens moved back to new positions instead of being evaluated again (the turns kept
+   * after a trim; llama.cpp re-applies RoPE to their keys). Not counted in `evaluatedPromptTokens`.
+   */
+  shiftedPromptTokens: number;
   /** Tokens generated. */
   completionTokens: number;
   /** From the call to the first text delta, in ms; undefined when none came. */
@@ -239,6 +265,8 @@ export class LlamaCppLLM implements LLM {
   readonly maxConversations: number;
   /** Sequences kept for side work, besides the conversations'. */
   readonly sideSequences: number;
+  /** Type of the cached keys (see {@link LlamaCppLLMOptions.kvCacheKeyType}). */
+  readonly kvCacheKeyType: 'Q8_0' | 'F16';
   /** Path of the loaded GGUF file. */
   readonly modelPath: string;
   /** Statistics of the last finished `stream` call (any conversation). */
@@ -261,6 +289,7 @@ export class LlamaCppLLM implements LLM {
 
   private constructor(init: {
     llama: Llama; model: LlamaModel; context: LlamaContext; options: LlamaCppLLMOptions; threads: number; sideSequences: number;
+    kvCacheKeyType: 'Q8_0' | 'F16';
   }) {
     const { llama, model, context, options, threads } = init;
     this.llama = llama;
@@ -271,6 +300,7 @@ export class LlamaCppLLM implements LLM {
     this.contextSize = context.contextSize;
     this.threads = threads;
     this.sideSequences = Math.min(init.sideSequences, context.totalSequences - 1);
+    this.kvCacheKeyType = init.kvCacheKeyType;
     this.maxConversations = context.totalSequences - this.sideSequences;
     this.defaultMaxTokens = options.defaultMaxTokens ?? 1024;
     this.sampling = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, ...options.sampling };
@@ -339,7 +369,12 @@ export class LlamaCppLLM implements LLM {
     try {
       const contextSize = Math.min(options.contextSize ?? DEFAULT_CONTEXT_SIZE, model.trainContextSize);
       const batchSize = options.batchSize ?? (llama.gpu === false ? CPU_BATCH_SIZE : undefined);
-      const keyType = options.kvCacheKeyType ?? (llama.gpu === false ? CPU_ATTENTION.kvCacheKeyType : undefined);
+      const headSize = keyHeadSize(model);
+      const quantizableKeys = headSize !== undefined && headSize % Q8_0_HEAD_MULTIPLE === 0;
+      const keyType = options.kvCacheKeyType ?? (llama.gpu === false && quantizableKeys ? CPU_ATTENTION.kvCacheKeyType : undefined);
+      if (keyType === 'Q8_0' && !quantizableKeys) {
+        throw new ModelLoadError(modelPath, `Q8_0 keys need an attention head size that is a multiple of ${Q8_0_HEAD_MULTIPLE}; this model's is ${headSize ?? 'unknown'}.`, 'Use kvCacheKeyType F16 for this model.');
+      }
       const context = await model.createContext({
         contextSize,
         sequences: maxConversations + sideSequences,
@@ -348,9 +383,10 @@ export class LlamaCppLLM implements LLM {
         ...(llama.gpu === false ? { flashAttention: CPU_ATTENTION.flashAttention } : {}),
         ...(keyType !== undefined ? { experimentalKvCacheKeyType: keyType } : {}),
       });
-      return new LlamaCppLLM({ llama, model, context, options, threads, sideSequences });
+      return new LlamaCppLLM({ llama, model, context, options, threads, sideSequences, kvCacheKeyType: keyType ?? 'F16' });
     } catch (error) {
       await model.dispose().catch(() => undefined);
+      if (ModelLoadError.isInstance(error)) throw error;
       throw new ModelLoadError(
         modelPath,
         `Could not create a context for ${modelPath}: ${errorMessage(error)}`,
@@ -383,7 +419,7 @@ export class LlamaCppLLM implements LLM {
     const startedAt = performance.now();
     const stats: LlamaCppTurnStats = {
       conversationId: request.conversationId, promptTokens: 0, cachedPromptTokens: 0, evaluatedPromptTokens: 0,
-      newPromptTokens: 0, completionTokens: 0, timeToFirstTokenMs: undefined, tokenTimesMs: [], durationMs: 0, finishReason: 'abort',
+      newPromptTokens: 0, shiftedPromptTokens: 0, completionTokens: 0, timeToFirstTokenMs: undefined, tokenTimesMs: [], durationMs: 0, finishReason: 'abort',
     };
     let meterBefore: { usedInputTokens: number; usedOutputTokens: number } | undefined;
     let meterSequence: LlamaContextSequence | undefined;
@@ -391,8 +427,10 @@ export class LlamaCppLLM implements LLM {
       if (!meterBefore || !meterSequence) return;
       const used = meterSequence.tokenMeter.diff(meterBefore);
       // Prompt tokens are decoded without logits but the last one; each generated token is then
-      // decoded with logits (an "output" token in the meter).
-      stats.evaluatedPromptTokens = used.usedInputTokens + (used.usedOutputTokens > 0 || used.usedInputTokens > 0 ? 1 : 0);
+      // decoded with logits (an "output" token in the meter). node-llama-cpp meters shifted
+      // tokens as input too: they are counted apart.
+      const input = used.usedInputTokens - stats.shiftedPromptTokens;
+      stats.evaluatedPromptTokens = input + (used.usedOutputTokens > 0 || input > 0 ? 1 : 0);
     };
     const finish = (reason: LlamaCppTurnStats['finishReason']): LLMStreamPart => {
       stats.finishReason = reason;
@@ -437,13 +475,14 @@ export class LlamaCppLLM implements LLM {
       const grammar = grammarSchema ? await this.grammarFor(grammarSchema) : undefined;
       const promptTokens = this.promptTokens(slot.chat, history, functions);
       stats.promptTokens = promptTokens.length;
+      stats.shiftedPromptTokens = await this.reuseShifted(slot.sequence, promptTokens);
       stats.cachedPromptTokens = Math.min(
         slot.sequence.compareContextTokens(promptTokens).firstDifferentIndex,
         promptTokens.length - 1, // LlamaChat always evaluates the last prompt token again
       );
       const historyKey = request.conversationId;
       const previous = historyKey === undefined ? undefined : this.lastTokens.get(historyKey);
-      stats.newPromptTokens = promptTokens.length - (previous ? commonPrefixLength(previous, promptTokens) : 0);
+      stats.newPromptTokens = promptTokens.length - (previous ? planKvReuse(previous, promptTokens).reused : 0);
       if (historyKey !== undefined && !request.background) {
         this.lastTokens.delete(historyKey); // re-inserted last: the map stays in recency order
         this.lastTokens.set(historyKey, [...promptTokens]);
@@ -605,10 +644,11 @@ export class LlamaCppLLM implements LLM {
       const { sequence } = slot;
       if (!this.lastTokens.has(conversationId)) this.lastTokens.set(conversationId, [...prefix]);
       const meterBefore = sequence.tokenMeter.getState();
+      let shifted = 0;
       try {
-        await this.evaluateInPieces(sequence, prefix, options.signal);
+        shifted = await this.evaluateInPieces(sequence, prefix, options.signal);
       } finally {
-        this.evaluatedAheadTokens += sequence.tokenMeter.diff(meterBefore).usedInputTokens;
+        this.evaluatedAheadTokens += sequence.tokenMeter.diff(meterBefore).usedInputTokens - shifted;
       }
     } catch (error) {
       if (options.signal.aborted) return;
@@ -620,18 +660,39 @@ export class LlamaCppLLM implements LLM {
 
   /**
    * Makes `sequence` start with `tokens`: keeps the longest cached prefix (all of the sequence when
-   * it already starts with them), erases what differs after it and evaluates the rest in batch-sized pieces, checking `signal` between them (a batch itself
-   * cannot be interrupted). Returns early on abort; what was evaluated stays cached.
+   * it already starts with them) and the cached blocks {@link reuseShifted} can move into place,
+   * erases what differs after them and evaluates the rest in batch-sized pieces, checking `signal`
+   * between them (a batch itself cannot be interrupted). Returns early on abort; what was
+   * evaluated stays cached.
+   * @returns the cached tokens shifted (metered as input by node-llama-cpp, but not evaluated)
    */
-  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal): Promise<void> {
+  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal): Promise<number> {
+    const shifted = await this.reuseShifted(sequence, tokens);
     const cached = sequence.compareContextTokens(tokens).firstDifferentIndex;
-    if (cached >= tokens.length) return; // all cached (what follows stays for the request to compare)
+    if (cached >= tokens.length) return shifted; // all cached (what follows stays for the request to compare)
     if (cached < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
     const pieceSize = this.context.batchSize;
     for (let start = cached; start < tokens.length; start += pieceSize) {
-      if (signal.aborted) return;
+      if (signal.aborted) return shifted;
       await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(start, start + pieceSize));
     }
+    return shifted;
+  }
+
+  /**
+   * When `tokens` leave out blocks of what `sequence` holds (turns trimmed from the start of the
+   * history window, a replaced summary), erases those blocks so that the cached tokens behind them
+   * shift back into place instead of being evaluated again (see {@link planKvReuse}); llama.cpp
+   * re-applies RoPE to the shifted keys at the next evaluation (~1 s for an 8,192 x 3 cache on two
+   * cores, measured). A sequence whose cache cannot shift re-evaluates them instead.
+   * @returns how many cached tokens were shifted (node-llama-cpp's token meter counts them as input)
+   */
+  private async reuseShifted(sequence: LlamaContextSequence, tokens: Token[]): Promise<number> {
+    const plan = planKvReuse(sequence.contextTokens, tokens);
+    if (plan.erase.length === 0) return 0;
+    const before = sequence.tokenMeter.getState();
+    await sequence.eraseContextTokenRanges(plan.erase);
+    return sequence.tokenMeter.diff(before).usedInputTokens;
   }
 
   /** Forgets `conversationId`'s cached context; its sequence becomes free for another conversation. */
@@ -767,14 +828,6 @@ export class LlamaCppLLM implements LLM {
     }
     return grammar;
   }
-}
-
-/** Length of the longest common prefix of two token lists. */
-function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
-  const limit = Math.min(a.length, b.length);
-  let index = 0;
-  while (index < limit && a[index] === b[index]) index++;
-  return index;
 }
 
 /**
