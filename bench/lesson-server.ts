@@ -10,7 +10,7 @@
  * Commands on stdin, one a line: `calls` prints `{"calls":[…]}`, every LLM call finished since the
  * last `calls` (task, start on the epoch clock, the engine's token counts and times); `verdicts` prints
  * `{"verdicts":[…]}`, every finished correction (learner text, epoch time, whether it was a card);
- * `rss` prints `{"rssMb":…}`. Exits when stdin ends or on SIGTERM.
+ * `rss` prints `{"rssMb":…}`, `memory` the V8 heap and external memory. Exits when stdin ends or on SIGTERM.
  *
  * Options: --threads N (default: physical cores), --context N, --llm-base-url URL, --llm-model NAME,
  *   --tiny (the tiny `generate: 'words'` GGUF instead of the 1.5B shape: a quick smoke test of the
@@ -171,6 +171,10 @@ createInterface({ input: process.stdin })
       console.log(JSON.stringify({ verdicts }));
     } else if (line === 'rss') {
       console.log(JSON.stringify({ rssMb: process.memoryUsage().rss / 1024 / 1024 }));
+    } else if (line === 'memory') {
+      // The JavaScript side of the RSS (V8 heap, Buffers); the rest is native (llama.cpp, ONNX, eSpeak).
+      const usage = process.memoryUsage();
+      console.log(JSON.stringify({ memory: { heapUsedMb: usage.heapUsed / 2 ** 20, externalMb: usage.external / 2 ** 20 } }));
     }
   })
   .on('close', () => void stop());

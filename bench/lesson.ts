@@ -84,6 +84,9 @@ export interface LessonTurn {
   replyTokens: number | null;
   audioMs: number;
   rssMb: number;
+  /** Of the RSS, the V8 heap in use and the memory of Buffers and other external objects, in MB. */
+  jsHeapMb: number;
+  jsExternalMb: number;
 }
 
 export interface LessonResult {
@@ -196,6 +199,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       allCalls.push(...((await server.command('calls')) as LessonLlmCall[]));
       const reply = allCalls.find((call) => call.task === 'reply' && !assigned.has(call) && call.startedAt >= sentAt - 5);
       if (reply) assigned.add(reply);
+      const memory = (await server.command('memory')) as { heapUsedMb: number; externalMb: number };
       const record: LessonTurn = {
         turn: turnNumber,
         ending,
@@ -212,13 +216,15 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         replyTokens: reply?.completionTokens ?? null,
         audioMs: round(audioMs),
         rssMb: round(procStatus(server.pid).rssMb),
+        jsHeapMb: round(memory.heapUsedMb),
+        jsExternalMb: round(memory.externalMb),
       };
       turns.push(record);
       log(
         `  turn ${String(turnNumber).padStart(2)} ${ending.padEnd(18)} cards ${corrections ? 'on ' : 'off'} ${record.status.padEnd(9)} ` +
           `TTFT ${fmt(record.ttftMs)}  TTFA ${fmt(record.ttfaMs)}  10 tok ${fmt(record.tenthTokenMs)}  ` +
           `prompt ${record.promptTokens ?? '?'} evaluated ${record.evaluatedPromptTokens ?? '?'} new ${record.newPromptTokens ?? '?'} ahead ${record.aheadTokens ?? '?'}  ` +
-          `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB`,
+          `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB (JS heap ${record.jsHeapMb}, external ${record.jsExternalMb})`,
       );
 
       if (ending === 'listened') {

@@ -157,8 +157,9 @@ describe('Conversation running summary (what a trim drops)', () => {
     expect(allAgain.slice(allAgain.length - keptAgain.length)).toEqual(keptAgain);
   });
 
-  it('keeps the last summary at the start of the window when a trim comes before a newer one', () => {
+  it('keeps the last summary where it is, after the learner turn before it, when a trim comes before a newer one', () => {
     const conversation = new Conversation('System.');
+    const SUMMARY = 'Earlier in this conversation (a summary of turns no longer shown): The learner works in a bank.';
     let index = 0;
     let offered = conversation.turnsToSummarize(1000);
     while (offered.length === 0) {
@@ -171,12 +172,20 @@ describe('Conversation running summary (what a trim drops)', () => {
       conversation.messages(1000);
     }
     const dropped = conversation.droppedTurns;
+    let before = conversation.messages(1000);
+    let window = before;
     while (conversation.droppedTurns === dropped) {
+      before = window;
       fill(conversation, index++, 1);
-      conversation.messages(1000);
+      window = conversation.messages(1000);
     }
-    const window = conversation.messages(1000);
-    expect(window[1]).toEqual({ role: 'system', content: 'Earlier in this conversation (a summary of turns no longer shown): The learner works in a bank.' });
-    expect(window[2]!.role).toBe('user');
+    // Not right after the system prompt (a chat template would merge the two): after a kept exchange.
+    const at = window.findIndex((message) => message.content === SUMMARY);
+    expect(at).toBeGreaterThanOrEqual(3);
+    expect(window[1]!.role).toBe('user');
+    expect(window[at - 1]!.role).toBe('assistant');
+    // The window is still the old one less a block at its start.
+    const all = [...before.slice(1), ...conversation.turns.slice(-2).map((turn) => ({ role: turn.role, content: turn.text }))];
+    expect(all.slice(all.length - (window.length - 1))).toEqual(window.slice(1));
   });
 });

@@ -185,12 +185,23 @@ export class Conversation {
     const total = (from: number): number => this.turns.slice(from).reduce((sum, turn) => sum + (this.costedText(turn).trim() ? cost(turn) : 0), 0);
     if (total(start) > budget) {
       // Drop the oldest turns until the rest fills at most KEEP_AFTER_TRIM of the budget (the
-      // newest turn always stays), and the summary in the window with the turns before it (it then
-      // never sits between kept turns), then start at a user turn.
+      // newest turn always stays), then start at a user turn. A newer summary replaces the one in
+      // the window, which goes with the turns before it. Without a newer one, the summary stays
+      // where it is when the window can keep the learner turn before it, else it moves to the end.
+      // Never right after the system prompt: most chat templates join adjacent system messages,
+      // and the turns after it could then not keep their KV cache.
       const target = budget * KEEP_AFTER_TRIM;
+      const latest = this.latestSummary;
+      const replacing = latest !== undefined && latest.throughId !== this.activeSummary?.throughId && this.turns.some((turn) => turn.id === latest.throughId);
       const summaryAnchor = this.summaryAnchor();
+      let limit = this.turns.length - 1;
+      if (!replacing && summaryAnchor >= start) {
+        let keepFrom = summaryAnchor;
+        while (keepFrom > start && this.turns[keepFrom]!.role !== 'user') keepFrom--;
+        if (this.turns[keepFrom]!.role === 'user' && total(keepFrom) <= budget) limit = keepFrom;
+      }
       let remaining = total(start);
-      while (start < this.turns.length - 1 && (remaining > target || start <= summaryAnchor)) {
+      while (start < limit && (remaining > target || (replacing && start <= summaryAnchor))) {
         const turn = this.turns[start]!;
         if (this.costedText(turn).trim()) remaining -= cost(turn);
         start++;
@@ -204,13 +215,9 @@ export class Conversation {
       this.windowStartId = this.windowStartsAfter ? this.turns[start - 1]!.id : this.turns[start]?.id;
       for (const turn of this.turns.slice(0, start)) this.tokenCounts.delete(turn.id);
       // The newest summary of what was dropped joins the window after the newest kept turn (before
-      // the newest user turn of a request); without one, the last summary opens the window.
-      const latest = this.latestSummary;
-      if (latest && latest.throughId !== this.activeSummary?.throughId && this.turns.some((turn) => turn.id === latest.throughId)) {
-        this.activeSummary = { ...latest, afterId: this.turns.at(ahead ? -1 : -2)?.id };
-      } else if (this.activeSummary) {
-        this.activeSummary.afterId = undefined;
-      }
+      // the newest user turn of a request); so does the old one when the turn before it was dropped.
+      const moved = replacing ? latest : start > summaryAnchor ? this.activeSummary : undefined;
+      if (moved) this.activeSummary = { text: moved.text, throughId: moved.throughId, afterId: this.turns.at(ahead ? -1 : -2)?.id };
     }
 
     const kept: ChatMessage[] = [];

@@ -19,7 +19,7 @@ const CONTEXT = 1024;
  * Runs the 60 learner turns on a fresh engine; with `ahead`, after each reply the next turn's
  * prefix is evaluated as the realtime session does (`prepare` with `messagesAhead`).
  */
-async function runLesson(conversation: Conversation, stats: LlamaCppTurnStats[], ahead: boolean): Promise<LlamaCppLLM> {
+async function runLesson(conversation: Conversation, stats: LlamaCppTurnStats[], ahead: boolean, summaries = false): Promise<LlamaCppLLM> {
   // Heads of 64, as in real models: the CPU's default Q8_0 keys, whose cache is shifted at each trim.
   const modelPath = await buildTinyGguf(undefined, { generate: 'words', name: 'localchat-tiny-words-head64', nEmbd: 128, nHead: 2, nHeadKv: 1 });
   const llm = await LlamaCppLLM.create({ modelPath, gpu: false, threads: 1, contextSize: CONTEXT, maxConversations: 1, sampling: { seed: 3 } });
@@ -37,6 +37,11 @@ async function runLesson(conversation: Conversation, stats: LlamaCppTurnStats[],
     stats.push(llm.lastTurnStats!);
     // As the session stores it: the trimmed text shown, the exact output for the history.
     conversation.add({ role: 'assistant', text: output.trim(), llmText: output });
+    if (summaries) {
+      // As the tutor's side work would: a summary of the turns the next trim drops, ready at once.
+      const offered = conversation.turnsToSummarize(llm.contextSize, { reserveTokens: 64, countTokens });
+      if (offered.length > 0) conversation.setSummary({ text: `The learner said ${offered.length} things, the first one: ${offered[0]!.text}`, throughId: offered.at(-1)!.id });
+    }
     if (ahead) await llm.prepare(conversation.id, conversation.messagesAhead(llm.contextSize, { reserveTokens: 64, countTokens }), { signal });
   }
   return llm;
@@ -119,5 +124,35 @@ describe('LlamaCppLLM evaluating the conversation ahead of each turn (prepare be
     // several hundred tokens per trim.
     expect(llm.evaluatedAheadTokens).toBeGreaterThan(0);
     expect(llm.evaluatedAheadTokens).toBeLessThan(TURNS.length * 8 + 100);
+  });
+});
+
+describe('LlamaCppLLM over a lesson with running summaries (prepare between turns)', () => {
+  let llm: LlamaCppLLM;
+  const stats: LlamaCppTurnStats[] = [];
+  const conversation = new Conversation(SYSTEM_PROMPT);
+
+  beforeAll(async () => {
+    llm = await runLesson(conversation, stats, true, true);
+  }, 120_000);
+
+  afterAll(async () => {
+    await llm?.dispose();
+  });
+
+  it('replaces the summary at each trim without evaluating the kept turns again', () => {
+    expect(conversation.droppedTurns).toBeGreaterThan(0);
+    expect(conversation.summary).toBeDefined();
+    for (const turn of stats.slice(1)) {
+      // The learner's message, and after a trim the summary (evaluated ahead, so new but not evaluated now).
+      expect(turn.newPromptTokens).toBeLessThan(200);
+      expect(turn.evaluatedPromptTokens).toBeLessThan(64);
+    }
+    // Ahead of the turns: the template tokens, the system prompt once, and at each trim the new
+    // summary (~60 tokens with its template). Re-evaluating the kept half of the window would add
+    // ~450 tokens per trim.
+    const trims = stats.filter((turn, index) => index > 0 && turn.promptTokens < stats[index - 1]!.promptTokens).length;
+    expect(trims).toBeGreaterThanOrEqual(3);
+    expect(llm.evaluatedAheadTokens).toBeLessThan(TURNS.length * 8 + 100 + trims * 150);
   });
 });
