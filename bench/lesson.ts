@@ -84,6 +84,9 @@ export interface LessonTurn {
   replyTokens: number | null;
   audioMs: number;
   rssMb: number;
+  /** Of the RSS, anonymous memory and file pages (the memory-mapped GGUF), in MB. */
+  rssAnonMb: number;
+  rssFileMb: number;
   /** Of the RSS, the V8 heap in use and the memory of Buffers and other external objects, in MB. */
   jsHeapMb: number;
   jsExternalMb: number;
@@ -200,6 +203,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       const reply = allCalls.find((call) => call.task === 'reply' && !assigned.has(call) && call.startedAt >= sentAt - 5);
       if (reply) assigned.add(reply);
       const memory = (await server.command('memory')) as { heapUsedMb: number; externalMb: number };
+      const status = procStatus(server.pid);
       const record: LessonTurn = {
         turn: turnNumber,
         ending,
@@ -215,7 +219,9 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         aheadTokens: reply?.aheadTokens ?? null,
         replyTokens: reply?.completionTokens ?? null,
         audioMs: round(audioMs),
-        rssMb: round(procStatus(server.pid).rssMb),
+        rssMb: round(status.rssMb),
+        rssAnonMb: round(status.rssAnonMb),
+        rssFileMb: round(status.rssFileMb),
         jsHeapMb: round(memory.heapUsedMb),
         jsExternalMb: round(memory.externalMb),
       };
@@ -224,7 +230,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         `  turn ${String(turnNumber).padStart(2)} ${ending.padEnd(18)} cards ${corrections ? 'on ' : 'off'} ${record.status.padEnd(9)} ` +
           `TTFT ${fmt(record.ttftMs)}  TTFA ${fmt(record.ttfaMs)}  10 tok ${fmt(record.tenthTokenMs)}  ` +
           `prompt ${record.promptTokens ?? '?'} evaluated ${record.evaluatedPromptTokens ?? '?'} new ${record.newPromptTokens ?? '?'} ahead ${record.aheadTokens ?? '?'}  ` +
-          `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB (JS heap ${record.jsHeapMb}, external ${record.jsExternalMb})`,
+          `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB (anon ${record.rssAnonMb}, file ${record.rssFileMb}, JS heap ${record.jsHeapMb})`,
       );
 
       if (ending === 'listened') {

@@ -25,6 +25,9 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ProcStatus {
   rssMb: number;
+  /** Of the RSS: anonymous memory (heaps, KV cache) and file pages (the memory-mapped model). */
+  rssAnonMb: number;
+  rssFileMb: number;
   hwmMb: number;
   threads: number;
 }
@@ -181,6 +184,8 @@ export function procStatus(pid: number | 'self'): ProcStatus {
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s*(\\d+)\\s*kB`, 'm').exec(text)?.[1] ?? Number.NaN);
   return {
     rssMb: kb('VmRSS') / 1024,
+    rssAnonMb: kb('RssAnon') / 1024,
+    rssFileMb: kb('RssFile') / 1024,
     hwmMb: kb('VmHWM') / 1024,
     threads: Number(/^Threads:\s*(\d+)/m.exec(text)?.[1] ?? Number.NaN),
   };

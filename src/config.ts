@@ -33,7 +33,7 @@ export const configSchema = z.object({
     .default('auto')
     .describe('send the OpenAI-compatible server each session\'s system prompt ahead of the first turn (max_tokens 1) so its prompt cache holds it: auto = only for loopback and private-network servers (per-token billing elsewhere)'),
   threads: z.coerce.number().int().min(1).max(256).optional().describe('CPU threads for llama-cpp (default: physical cores)'),
-  contextSize: z.coerce.number().int().min(512).max(131072).default(8192).describe('llama-cpp context size of each conversation in tokens (8192 holds a 40-minute lesson)'),
+  contextSize: z.coerce.number().int().min(512).max(131072).default(4096).describe('llama-cpp context size of each conversation in tokens (older turns are summarized)'),
   conversations: z.coerce.number().int().min(1).max(64).default(2).describe('conversations whose llama-cpp KV cache is kept at once (one more sequence serves side tasks such as correction cards)'),
   tts: z.enum(['kokoro', 'espeak', 'supertonic', 'openai-compatible']).optional().describe('TTS engine: kokoro (default), espeak, supertonic, or openai-compatible (when ttsBaseUrl is set); eSpeak NG is the fallback'),
   ttsModel: z.string().optional().describe('TTS model: supertonic-2 (default for supertonic) or supertonic-3, or the model name on the TTS server (e.g. kokoro, tts-1)'),

@@ -19,7 +19,7 @@ const CONFIG_FLAGS = {
   llmModel: ['--llm-model <name>', 'model name on that server'],
   llmApiKey: ['--llm-api-key <key>', 'API key for that server, if it needs one'],
   threads: ['--threads <n>', 'CPU threads for the embedded LLM (default: physical cores)'],
-  contextSize: ['--context-size <tokens>', 'context size of each conversation in the embedded LLM (default 8192)'],
+  contextSize: ['--context-size <tokens>', 'context size of each conversation in the embedded LLM (default 4096)'],
   conversations: ['--conversations <n>', 'conversations whose embedded-LLM cache is kept at once (default 2)'],
   llmWarmup: ['--llm-warmup <mode>', 'send an OpenAI-compatible server the system prompt ahead of the first turn: auto (local servers) | on | off'],
   tts: ['--tts <engine>', 'TTS engine: kokoro | espeak | supertonic | openai-compatible'],

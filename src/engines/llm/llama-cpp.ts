@@ -50,6 +50,14 @@ const ENGINE = 'llama-cpp';
 export const CPU_BATCH_SIZE = 128;
 
 /**
+ * Tokens per piece of a side task's prompt: a reply waits at most one piece when it starts while a
+ * side prompt is evaluated. Measured (Qwen2.5-1.5B-shaped Q4_K_M weights, 2 threads, 2-core VM,
+ * 1,000 tokens cached): 128-token pieces take ~1.7 s each, 32-token pieces ~0.42 s, at the same
+ * throughput (~75 tokens/s).
+ */
+const SIDE_PIECE_TOKENS = 32;
+
+/**
  * How attention runs on the CPU: llama.cpp's standard attention (flash attention off) with the
  * cached keys quantized to Q8_0 (values stay f16: llama.cpp quantizes values only with flash
  * attention). The cost of a turn's new tokens grows with the cached history because every new
@@ -90,7 +98,7 @@ export interface LlamaCppLLMOptions {
    * Context size of each sequence, in tokens. Default {@link DEFAULT_CONTEXT_SIZE}, capped at the
    * model's training context. KV memory is allocated up front for `contextSize x sequences`
    * tokens (Qwen2.5-1.5B: ~28 KB a token with an f16 cache, ~21 KB with the CPU's Q8_0 keys:
-   * 8192 x 3 ~ 570 MB, measured).
+   * 4096 x 4 ~ 350 MB, 8192 x 3 ~ 570 MB, measured).
    */
   contextSize?: number;
   /**
@@ -102,7 +110,8 @@ export interface LlamaCppLLMOptions {
   /**
    * Sequences for side work ({@link ChatRequest.background} requests: correction cards, word
    * meanings, reports, API calls without a conversation), in addition to `maxConversations`.
-   * Default 1. With 0, side work shares the conversations' sequences (and may evict them).
+   * Default 2: correction cards and the lesson summaries keep their prompts cached apart. With 0,
+   * side work shares the conversations' sequences (and may evict them).
    */
   sideSequences?: number;
   /** CPU threads for evaluation. Default: physical core count ({@link physicalCoreCount}). */
@@ -135,11 +144,16 @@ export interface LlamaCppLLMOptions {
 }
 
 /**
- * Default context size of a sequence, in tokens: room for a 40-minute lesson (~60 turns of
- * ~110 tokens plus a ~400-token system prompt) without dropping history, so the KV cache holds
- * the whole lesson (docs/decisions/002-long-lessons.md).
+ * Default context size of a sequence, in tokens: ~25 turns of a lesson (~110 tokens each, plus a
+ * ~400-token system prompt) in the window; older turns are trimmed in blocks, their KV cache
+ * shifted rather than evaluated again, and kept as a running summary. Every new token attends to
+ * all cached ones, so a window that stays this size keeps a turn's time to first token flat over a
+ * lesson where 8,192 tokens let it grow by 1.6x (docs/decisions/002-long-lessons.md).
  */
-export const DEFAULT_CONTEXT_SIZE = 8192;
+export const DEFAULT_CONTEXT_SIZE = 4096;
+
+/** Default side-work sequences ({@link LlamaCppLLMOptions.sideSequences}). */
+export const DEFAULT_SIDE_SEQUENCES = 2;
 
 /**
  * Smallest training context accepted, in tokens: the tutor's system prompt (~400), a few turns
@@ -325,7 +339,7 @@ export class LlamaCppLLM implements LLM {
     const { modelPath } = options;
     const threads = Math.max(1, Math.floor(options.threads ?? physicalCoreCount()));
     const maxConversations = Math.max(1, Math.floor(options.maxConversations ?? 2));
-    const sideSequences = Math.max(0, Math.floor(options.sideSequences ?? 1));
+    const sideSequences = Math.max(0, Math.floor(options.sideSequences ?? DEFAULT_SIDE_SEQUENCES));
     await checkModelFile(modelPath);
 
     let llama: Llama;
@@ -499,7 +513,7 @@ export class LlamaCppLLM implements LLM {
         // after its generation was aborted (measured: a reply waited ~60 s behind an aborted
         // 2,500-token side prompt), so the prompt goes in batch-sized pieces with an abort check
         // between them; LlamaChat then finds it cached and evaluates only its last token.
-        await this.evaluateInPieces(slot.sequence, promptTokens.slice(0, -1), signal);
+        await this.evaluateInPieces(slot.sequence, promptTokens.slice(0, -1), signal, SIDE_PIECE_TOKENS);
         if (signal.aborted) {
           yield finish('abort');
           return;
@@ -661,17 +675,17 @@ export class LlamaCppLLM implements LLM {
   /**
    * Makes `sequence` start with `tokens`: keeps the longest cached prefix (all of the sequence when
    * it already starts with them) and the cached blocks {@link reuseShifted} can move into place,
-   * erases what differs after them and evaluates the rest in batch-sized pieces, checking `signal`
+   * erases what differs after them and evaluates the rest in pieces of `pieceSize` tokens (default:
+   * the batch size), checking `signal`
    * between them (a batch itself cannot be interrupted). Returns early on abort; what was
    * evaluated stays cached.
    * @returns the cached tokens shifted (metered as input by node-llama-cpp, but not evaluated)
    */
-  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal): Promise<number> {
+  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal, pieceSize = this.context.batchSize): Promise<number> {
     const shifted = await this.reuseShifted(sequence, tokens);
     const cached = sequence.compareContextTokens(tokens).firstDifferentIndex;
     if (cached >= tokens.length) return shifted; // all cached (what follows stays for the request to compare)
     if (cached < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
-    const pieceSize = this.context.batchSize;
     for (let start = cached; start < tokens.length; start += pieceSize) {
       if (signal.aborted) return shifted;
       await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(start, start + pieceSize));
