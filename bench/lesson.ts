@@ -74,6 +74,10 @@ export interface LessonTurn {
   afterCorrection: boolean;
   status: string;
   ttftMs: number | null;
+  /** Of the TTFT, the LLM's own part: from the engine call to the first token (the rest is the server's). */
+  llmTtftMs: number | null;
+  /** A side task (correction, summary, ...) was still running when the reply's engine call was made. */
+  sideWorkAtStart: boolean | null;
   ttfaMs: number | null;
   tenthTokenMs: number | null;
   promptTokens: number | null;
@@ -98,6 +102,9 @@ export interface LessonResult {
   turns: LessonTurn[];
   summary: {
     ttft_p50_turns_2_10_ms: number;
+    /** TTFT medians of the turns that started with side work still running, and of the others. */
+    ttft_p50_side_work_at_start_ms: number | null;
+    ttft_p50_no_side_work_at_start_ms: number | null;
     ttft_p50_turns_50_60_ms: number | null;
     late_over_early_ttft_ratio: number | null;
     evaluated_prompt_tokens: number;
@@ -142,6 +149,8 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   const wallStart = performance.now();
   const turns: LessonTurn[] = [];
   const doneAt = new Map<number, number>();
+  const replyOf = new Map<number, LessonLlmCall>();
+  let replyCalls: LessonLlmCall[] = [];
   try {
     await client.waitFor('session.created');
     client.send({ type: 'session.update', session: { max_output_tokens: REPLY_MAX_TOKENS } });
@@ -153,6 +162,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
     let pendingSend: { at: number; from: number } | null = null;
     const allCalls: LessonLlmCall[] = [];
     const assigned = new Set<LessonLlmCall>();
+    replyCalls = allCalls;
     const count = Math.min(options.turns, LEARNER_TURNS.length);
     for (let index = 0; index < count; index++) {
       const turnNumber = index + 1;
@@ -202,6 +212,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       allCalls.push(...((await server.command('calls')) as LessonLlmCall[]));
       const reply = allCalls.find((call) => call.task === 'reply' && !assigned.has(call) && call.startedAt >= sentAt - 5);
       if (reply) assigned.add(reply);
+      if (reply) replyOf.set(turnNumber, reply);
       const memory = (await server.command('memory')) as { heapUsedMb: number; externalMb: number };
       const status = procStatus(server.pid);
       const record: LessonTurn = {
@@ -211,6 +222,8 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         afterCorrection: turnNumber > 1 && (turnNumber - 1) % 2 === 1,
         status: done.response.status ?? 'unknown',
         ttftMs: reply?.firstTokenAt !== undefined ? round(reply.firstTokenAt - sentAt) : null,
+        llmTtftMs: reply?.firstTokenAt !== undefined ? round(reply.firstTokenAt - reply.startedAt) : null,
+        sideWorkAtStart: null,
         ttfaMs: metrics?.ttfa_ms ?? (firstAudioAt !== null ? round(firstAudioAt - sentAt) : null),
         tenthTokenMs: reply?.tenthTokenAt !== undefined ? round(reply.tenthTokenAt - sentAt) : null,
         promptTokens: reply?.promptTokens ?? null,
@@ -246,6 +259,13 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   }
   // The lesson ends here: count the corrections that finished by now.
   const verdicts = (await server.command('verdicts')) as { text: string; at: number; card: boolean }[];
+  // Which replies started while side work was still running (calls still running at the end count as running).
+  replyCalls.push(...((await server.command('calls')) as LessonLlmCall[]));
+  const sideCalls = replyCalls.filter((call) => call.task !== 'reply');
+  for (const turn of turns) {
+    const reply = replyOf.get(turn.turn);
+    if (reply) turn.sideWorkAtStart = sideCalls.some((side) => side.startedAt < reply.startedAt && (side.endedAt ?? Number.POSITIVE_INFINITY) > reply.startedAt);
+  }
   await server.stop();
 
   const correctionTurns = turns.filter((turn) => turn.corrections);
@@ -279,6 +299,8 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
     turns,
     summary: {
       ttft_p50_turns_2_10_ms: round(early),
+      ttft_p50_side_work_at_start_ms: medianOrNull(turns.filter((turn) => turn.sideWorkAtStart === true && turn.ttftMs !== null).map((turn) => turn.ttftMs!)),
+      ttft_p50_no_side_work_at_start_ms: medianOrNull(turns.filter((turn) => turn.sideWorkAtStart === false && turn.ttftMs !== null).map((turn) => turn.ttftMs!)),
       ttft_p50_turns_50_60_ms: late === null ? null : round(late),
       late_over_early_ttft_ratio: late === null ? null : round(late / early, 2),
       evaluated_prompt_tokens: evaluated,
@@ -388,4 +410,9 @@ ${line(evaluated, top2, maxTokens, '#16a34a')}
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&]/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[char] ?? char);
+}
+
+/** The rounded median, or null for no values. */
+function medianOrNull(values: number[]): number | null {
+  return values.length > 0 ? round(median(values)) : null;
 }

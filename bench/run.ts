@@ -302,6 +302,7 @@ if (runs('lesson')) {
     log(`  TTFT p50 turns 2-10 ${formatMs(s.ttft_p50_turns_2_10_ms)}, turns 50-60 ${formatMs(s.ttft_p50_turns_50_60_ms)} (x${s.late_over_early_ttft_ratio ?? '?'}, target <= ${LESSON_TARGETS.late_over_early_ttft_max_ratio}); ` +
       `prompt tokens evaluated / new ${s.evaluated_prompt_tokens} / ${s.new_prompt_tokens ?? '?'} (x${s.evaluated_over_new_tokens_ratio ?? '?'}, target <= ${LESSON_TARGETS.evaluated_over_new_tokens_max_ratio}), ` +
       `${s.evaluated_ahead_tokens} more evaluated between turns`);
+    log(`  TTFT p50 of replies started while side work ran / with none: ${formatMs(s.ttft_p50_side_work_at_start_ms)} / ${formatMs(s.ttft_p50_no_side_work_at_start_ms)}`);
     log(`  TTFA after a card turn / after none: p50 ${formatMs(s.ttfa_after_correction_p50_ms)} / ${formatMs(s.ttfa_after_no_correction_p50_ms)} (x${s.ttfa_on_over_off_p50_ratio}), ` +
       `p95 ${formatMs(s.ttfa_after_correction_p95_ms)} / ${formatMs(s.ttfa_after_no_correction_p95_ms)} (x${s.ttfa_on_over_off_p95_ratio}); target <= ${LESSON_TARGETS.ttfa_corrections_on_over_off_max_ratio}`);
     log(`  corrections finished ${s.corrected_turns}/${s.correction_turns} (${Math.round(s.corrected_share * 100)}%, target >= ${LESSON_TARGETS.corrected_turns_min_share * 100}%), cards ${s.cards_shown}, latency p50 ${formatMs(s.correction_latency_p50_ms)}; ` +
