@@ -48,7 +48,7 @@
  *   --turn-set N       learner turns per turn-taking configuration (default 12, the first 5 learn; quick 6)
  *   --turns-engine E   scripted | embedded | both (default both; quick: scripted unless --only turns)
  *   --lesson-tiny      the lesson on the tiny GGUF: a smoke test of the benchmark, not a figure
- *   --lesson-context N the embedded engine's context per sequence in the lesson (default: the app's, 8192)
+ *   --lesson-context N the embedded engine's context per sequence in the lesson (default: the app's, 4096)
  *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
  *   --llm-model NAME   the model name on that server
  *   --out PATH         JSON output (default bench/results/latest.json)
@@ -292,7 +292,7 @@ if (runs('lesson')) {
       turns: options.lessonTurns,
       threads,
       tiny: args['lesson-tiny'] ?? false,
-      ...(args['lesson-context'] ? { contextSize: positiveInt(args['lesson-context'], 8192, '--lesson-context') } : {}),
+      ...(args['lesson-context'] ? { contextSize: positiveInt(args['lesson-context'], 4096, '--lesson-context') } : {}),
       ...(engine.llmBaseUrl ? { llmBaseUrl: engine.llmBaseUrl, ...(args['llm-model'] ? { llmModel: args['llm-model'] } : {}) } : {}),
       chartPath: fileURLToPath(new URL(`./results/lesson-${engine.name}${args['lesson-context'] ? `-${args['lesson-context']}` : ''}.svg`, import.meta.url)),
       log,
