@@ -100,17 +100,23 @@ describe('Conversation running summary (what a trim drops)', () => {
     expect(conversation.turnsToSummarize(1000)).toEqual([]);
   });
 
-  it('puts the summary after the kept turns at a trim: the window is the old one less a block at its start', () => {
-    const conversation = new Conversation('System.');
-    const SUMMARY = 'Earlier in this conversation (a summary of turns no longer shown): ';
-    const isSummary = (message: ChatMessage) => message.role === 'system' && message.content.startsWith(SUMMARY);
-    let index = 0;
+  /** Talks from turn `from` until a summary is offered, then records `text` as it; returns the next turn number. */
+  const summarizeWhenDue = (conversation: Conversation, from: number, text: string): number => {
+    let index = from;
     let offered = conversation.turnsToSummarize(1000);
     while (offered.length === 0) {
       fill(conversation, index++, 1);
       offered = conversation.turnsToSummarize(1000);
     }
-    conversation.setSummary({ text: 'The learner works in a bank.', throughId: offered.at(-1)!.id });
+    conversation.setSummary({ text, throughId: offered.at(-1)!.id });
+    return index;
+  };
+
+  it('puts the summary after the kept turns at a trim: the window is the old one less a block at its start', () => {
+    const conversation = new Conversation('System.');
+    const SUMMARY = 'Earlier in this conversation (a summary of turns no longer shown): ';
+    const isSummary = (message: ChatMessage) => message.role === 'system' && message.content.startsWith(SUMMARY);
+    let index = summarizeWhenDue(conversation, 0, 'The learner works in a bank.');
     expect(conversation.messages(1000).some(isSummary)).toBe(false); // not before the trim
     /** Talks until the window is trimmed; returns the window before the last two turns and after the trim. */
     const talkUntilTrim = (): { before: ChatMessage[]; after: ChatMessage[] } => {
@@ -141,12 +147,7 @@ describe('Conversation running summary (what a trim drops)', () => {
     expect(next.slice(0, at + 1)).toEqual(first.after.slice(0, at + 1));
 
     // The next trim drops the old summary with the turns before it; the new one follows the kept turns.
-    offered = conversation.turnsToSummarize(1000);
-    while (offered.length === 0) {
-      fill(conversation, index++, 1);
-      offered = conversation.turnsToSummarize(1000);
-    }
-    conversation.setSummary({ text: 'The learner works in a bank and has two sisters.', throughId: offered.at(-1)!.id });
+    index = summarizeWhenDue(conversation, index, 'The learner works in a bank and has two sisters.');
     const second = talkUntilTrim();
     const summaries = second.after.filter(isSummary);
     expect(summaries.map((message) => message.content)).toEqual([`${SUMMARY}The learner works in a bank and has two sisters.`]);
@@ -160,13 +161,7 @@ describe('Conversation running summary (what a trim drops)', () => {
   it('keeps the last summary where it is, after the learner turn before it, when a trim comes before a newer one', () => {
     const conversation = new Conversation('System.');
     const SUMMARY = 'Earlier in this conversation (a summary of turns no longer shown): The learner works in a bank.';
-    let index = 0;
-    let offered = conversation.turnsToSummarize(1000);
-    while (offered.length === 0) {
-      fill(conversation, index++, 1);
-      offered = conversation.turnsToSummarize(1000);
-    }
-    conversation.setSummary({ text: 'The learner works in a bank.', throughId: offered.at(-1)!.id });
+    let index = summarizeWhenDue(conversation, 0, 'The learner works in a bank.');
     while (conversation.droppedTurns === 0) {
       fill(conversation, index++, 1);
       conversation.messages(1000);
