@@ -81,10 +81,12 @@ const Q8_0_HEAD_MULTIPLE = 64;
 
 /** Size of one attention head's key, from the GGUF metadata; undefined when it cannot be read. */
 function keyHeadSize(model: LlamaModel): number | undefined {
-  const attention = (model.fileInfo.architectureMetadata as { attention?: { key_length?: number; head_count?: number | number[] }; embedding_length?: number }).attention;
+  const { attention, embedding_length: width } = model.fileInfo.architectureMetadata as {
+    attention?: { key_length?: number; head_count?: number | number[] };
+    embedding_length?: number;
+  };
   if (attention?.key_length) return attention.key_length;
   const heads = Array.isArray(attention?.head_count) ? attention.head_count[0] : attention?.head_count;
-  const width = (model.fileInfo.architectureMetadata as { embedding_length?: number }).embedding_length;
   return heads && width ? width / heads : undefined;
 }
 
@@ -509,10 +511,11 @@ export class LlamaCppLLM implements LLM {
       /** Streamed calls by node-llama-cpp's `callIndex`. */
       const streamedCalls = new Map<number, ToolCall>();
       if (request.background) {
-        // Side work yields to a reply within one batch: node-llama-cpp keeps evaluating a prompt
+        // Side work yields to a reply within one piece: node-llama-cpp keeps evaluating a prompt
         // after its generation was aborted (measured: a reply waited ~60 s behind an aborted
-        // 2,500-token side prompt), so the prompt goes in batch-sized pieces with an abort check
-        // between them; LlamaChat then finds it cached and evaluates only its last token.
+        // 2,500-token side prompt), so the prompt goes in SIDE_PIECE_TOKENS pieces with an abort
+        // check between them; LlamaChat then finds it cached and evaluates only its last token.
+        // (Its shifted blocks were moved into place above.)
         await this.evaluateInPieces(slot.sequence, promptTokens.slice(0, -1), signal, SIDE_PIECE_TOKENS);
         if (signal.aborted) {
           yield finish('abort');
@@ -660,7 +663,8 @@ export class LlamaCppLLM implements LLM {
       const meterBefore = sequence.tokenMeter.getState();
       let shifted = 0;
       try {
-        shifted = await this.evaluateInPieces(sequence, prefix, options.signal);
+        shifted = await this.reuseShifted(sequence, prefix);
+        await this.evaluateInPieces(sequence, prefix, options.signal);
       } finally {
         this.evaluatedAheadTokens += sequence.tokenMeter.diff(meterBefore).usedInputTokens - shifted;
       }
@@ -674,31 +678,27 @@ export class LlamaCppLLM implements LLM {
 
   /**
    * Makes `sequence` start with `tokens`: keeps the longest cached prefix (all of the sequence when
-   * it already starts with them) and the cached blocks {@link reuseShifted} can move into place,
-   * erases what differs after them and evaluates the rest in pieces of `pieceSize` tokens (default:
-   * the batch size), checking `signal`
-   * between them (a batch itself cannot be interrupted). Returns early on abort; what was
-   * evaluated stays cached.
-   * @returns the cached tokens shifted (metered as input by node-llama-cpp, but not evaluated)
+   * it already starts with them; call {@link reuseShifted} first to move kept blocks into place),
+   * erases what differs after it and evaluates the rest in pieces of `pieceSize` tokens (default:
+   * the batch size), checking `signal` between them (a batch itself cannot be interrupted).
+   * Returns early on abort; what was evaluated stays cached.
    */
-  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal, pieceSize = this.context.batchSize): Promise<number> {
-    const shifted = await this.reuseShifted(sequence, tokens);
+  private async evaluateInPieces(sequence: LlamaContextSequence, tokens: Token[], signal: AbortSignal, pieceSize = this.context.batchSize): Promise<void> {
     const cached = sequence.compareContextTokens(tokens).firstDifferentIndex;
-    if (cached >= tokens.length) return shifted; // all cached (what follows stays for the request to compare)
+    if (cached >= tokens.length) return; // all cached (what follows stays for the request to compare)
     if (cached < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: cached, end: sequence.nextTokenIndex }]);
     for (let start = cached; start < tokens.length; start += pieceSize) {
-      if (signal.aborted) return shifted;
+      if (signal.aborted) return;
       await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(start, start + pieceSize));
     }
-    return shifted;
   }
 
   /**
    * When `tokens` leave out blocks of what `sequence` holds (turns trimmed from the start of the
    * history window, a replaced summary), erases those blocks so that the cached tokens behind them
    * shift back into place instead of being evaluated again (see {@link planKvReuse}); llama.cpp
-   * re-applies RoPE to the shifted keys at the next evaluation (~1 s for an 8,192 x 3 cache on two
-   * cores, measured). A sequence whose cache cannot shift re-evaluates them instead.
+   * re-applies RoPE to the shifted keys at the next evaluation (~1 s extra for the next 50 tokens
+   * of an 8,192 x 3 cache on two cores, measured). A sequence whose cache cannot shift re-evaluates them instead.
    * @returns how many cached tokens were shifted (node-llama-cpp's token meter counts them as input)
    */
   private async reuseShifted(sequence: LlamaContextSequence, tokens: Token[]): Promise<number> {

@@ -1022,8 +1022,9 @@ export class RealtimeSession {
       what === 'system'
         ? this.conversation.systemPrompt
         : this.conversation.messagesAhead(llm.contextSize, windowOptions(llm));
-    // The next reply needs this prefix: side work (correction cards, summaries) waits for it,
-    // so after a trim the window is evaluated again at full speed while the learner listens.
+    // The next reply needs this prefix: side work (correction cards, summaries) waits for it, so
+    // after a trim the summary (the kept turns are shifted, not evaluated) is ready while the
+    // learner listens.
     const endForeground = what === 'history' ? this.options.tutor?.sideWork.foreground() : undefined;
     llm
       .prepare(this.conversation.id, context, { signal: AbortSignal.any([controller.signal, this.lifetime.signal]) })
