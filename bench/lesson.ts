@@ -150,7 +150,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   const turns: LessonTurn[] = [];
   const doneAt = new Map<number, number>();
   const replyOf = new Map<number, LessonLlmCall>();
-  let replyCalls: LessonLlmCall[] = [];
+  const allCalls: LessonLlmCall[] = [];
   try {
     await client.waitFor('session.created');
     client.send({ type: 'session.update', session: { max_output_tokens: REPLY_MAX_TOKENS } });
@@ -160,9 +160,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
     await server.command('calls');
 
     let pendingSend: { at: number; from: number } | null = null;
-    const allCalls: LessonLlmCall[] = [];
     const assigned = new Set<LessonLlmCall>();
-    replyCalls = allCalls;
     const count = Math.min(options.turns, LEARNER_TURNS.length);
     for (let index = 0; index < count; index++) {
       const turnNumber = index + 1;
@@ -260,8 +258,8 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   // The lesson ends here: count the corrections that finished by now.
   const verdicts = (await server.command('verdicts')) as { text: string; at: number; card: boolean }[];
   // Which replies started while side work was still running (calls still running at the end count as running).
-  replyCalls.push(...((await server.command('calls')) as LessonLlmCall[]));
-  const sideCalls = replyCalls.filter((call) => call.task !== 'reply');
+  allCalls.push(...((await server.command('calls')) as LessonLlmCall[]));
+  const sideCalls = allCalls.filter((call) => call.task !== 'reply');
   for (const turn of turns) {
     const reply = replyOf.get(turn.turn);
     if (reply) turn.sideWorkAtStart = sideCalls.some((side) => side.startedAt < reply.startedAt && (side.endedAt ?? Number.POSITIVE_INFINITY) > reply.startedAt);
