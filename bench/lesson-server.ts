@@ -13,6 +13,7 @@
  * `rss` prints `{"rssMb":…}`, `memory` the V8 heap and external memory. Exits when stdin ends or on SIGTERM.
  *
  * Options: --threads N (default: physical cores), --context N, --llm-base-url URL, --llm-model NAME,
+ *   --no-heap-upkeep (leave glibc's heap as it is: to measure what the upkeep saves),
  *   --tiny (the tiny `generate: 'words'` GGUF instead of the 1.5B shape: a quick smoke test of the
  *   benchmark itself, not a measurement)
  */
@@ -27,6 +28,7 @@ import { StaticEngineSet } from '../src/engines/engine-set.js';
 import { LlamaCppLLM } from '../src/engines/llm/llama-cpp.js';
 import { OpenAICompatibleLLM } from '../src/engines/llm/openai-compatible.js';
 import { EspeakTTSEngine } from '../src/engines/tts/espeak.js';
+import { startNativeHeapUpkeep } from '../src/server/native-heap.js';
 import { TutorService } from '../src/server/tutor-service.js';
 import { SafeStore } from '../src/store/safe-store.js';
 import { buildShapeRealisticGguf, buildTinyGguf } from '../test/fixtures/gguf-builder.js';
@@ -118,6 +120,8 @@ class RecordingLLM implements LLM {
   }
 }
 
+// As `localchat serve` does, before any engine loads (src/server/native-heap.ts).
+const heap = argv.includes('--no-heap-upkeep') ? null : startNativeHeapUpkeep();
 const baseUrl = option('--llm-base-url');
 let inner: LLM;
 if (baseUrl) {
@@ -154,6 +158,7 @@ const server = await startTestServer(engines, { tutor });
 const reported = new Set<LessonLlmCall>();
 const stop = async () => {
   await server.stop();
+  heap?.stop();
   store.close();
   await inner.dispose?.();
   rmSync(dataDir, { recursive: true, force: true });
@@ -178,4 +183,4 @@ createInterface({ input: process.stdin })
     }
   })
   .on('close', () => void stop());
-console.log(JSON.stringify({ ready: true, port: server.port, pid: process.pid, provider: inner.provider, contextSize: inner.contextSize }));
+console.log(JSON.stringify({ ready: true, port: server.port, pid: process.pid, provider: inner.provider, contextSize: inner.contextSize, heapUpkeep: heap !== null }));

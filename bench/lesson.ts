@@ -60,6 +60,8 @@ export interface LessonOptions {
   tiny?: boolean;
   /** Context per sequence of the embedded engine (default: the app's). */
   contextSize?: number;
+  /** false: the server leaves glibc's heap untuned (src/server/native-heap.ts), to compare. */
+  heapUpkeep?: boolean;
   chartPath: string;
   log: (line: string) => void;
 }
@@ -99,6 +101,8 @@ export interface LessonTurn {
 export interface LessonResult {
   engine: string;
   contextSize: number;
+  /** Whether the server ran the native heap upkeep (src/server/native-heap.ts; Linux with glibc only). */
+  heapUpkeep: boolean;
   turns: LessonTurn[];
   summary: {
     ttft_p50_turns_2_10_ms: number;
@@ -140,6 +144,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
     ...(options.llmModel ? ['--llm-model', options.llmModel] : []),
     ...(options.tiny ? ['--tiny'] : []),
     ...(options.contextSize ? ['--context', String(options.contextSize)] : []),
+    ...(options.heapUpkeep === false ? ['--no-heap-upkeep'] : []),
   ];
   log(`  starting the server (building the Qwen2.5-1.5B-shaped GGUF the first time: ~1 GB, a few minutes)...`);
   const server = await ChildServer.start(args, 'bench/lesson-server.ts', 15 * 60_000);
@@ -294,6 +299,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   return {
     engine,
     contextSize: Number(server.ready.contextSize),
+    heapUpkeep: server.ready.heapUpkeep === true,
     turns,
     summary: {
       ttft_p50_turns_2_10_ms: round(early),

@@ -48,6 +48,7 @@
  *   --turn-set N       learner turns per turn-taking configuration (default 12, the first 5 learn; quick 6)
  *   --turns-engine E   scripted | embedded | both (default both; quick: scripted unless --only turns)
  *   --lesson-tiny      the lesson on the tiny GGUF: a smoke test of the benchmark, not a figure
+ *   --lesson-no-heap-upkeep  the lesson's server without the native heap upkeep (to compare its RSS)
  *   --lesson-context N the embedded engine's context per sequence in the lesson (default: the app's, 4096)
  *   --llm-base-url URL also run the lesson against this OpenAI-compatible server (e.g. llama-server)
  *   --llm-model NAME   the model name on that server
@@ -113,6 +114,7 @@ const { values: args } = parseArgs({
     'turns-engine': { type: 'string' },
     'lesson-tiny': { type: 'boolean', default: false },
     'lesson-context': { type: 'string' },
+    'lesson-no-heap-upkeep': { type: 'boolean', default: false },
     'llm-base-url': { type: 'string' },
     'llm-model': { type: 'string' },
     out: { type: 'string' },
@@ -292,6 +294,7 @@ if (runs('lesson')) {
       turns: options.lessonTurns,
       threads,
       tiny: args['lesson-tiny'] ?? false,
+      heapUpkeep: !args['lesson-no-heap-upkeep'],
       ...(args['lesson-context'] ? { contextSize: positiveInt(args['lesson-context'], 4096, '--lesson-context') } : {}),
       ...(engine.llmBaseUrl ? { llmBaseUrl: engine.llmBaseUrl, ...(args['llm-model'] ? { llmModel: args['llm-model'] } : {}) } : {}),
       chartPath: fileURLToPath(new URL(`./results/lesson-${engine.name}${args['lesson-context'] ? `-${args['lesson-context']}` : ''}.svg`, import.meta.url)),
@@ -306,7 +309,7 @@ if (runs('lesson')) {
     log(`  TTFA after a card turn / after none: p50 ${formatMs(s.ttfa_after_correction_p50_ms)} / ${formatMs(s.ttfa_after_no_correction_p50_ms)} (x${s.ttfa_on_over_off_p50_ratio}), ` +
       `p95 ${formatMs(s.ttfa_after_correction_p95_ms)} / ${formatMs(s.ttfa_after_no_correction_p95_ms)} (x${s.ttfa_on_over_off_p95_ratio}); target <= ${LESSON_TARGETS.ttfa_corrections_on_over_off_max_ratio}`);
     log(`  corrections finished ${s.corrected_turns}/${s.correction_turns} (${Math.round(s.corrected_share * 100)}%, target >= ${LESSON_TARGETS.corrected_turns_min_share * 100}%), cards ${s.cards_shown}, latency p50 ${formatMs(s.correction_latency_p50_ms)}; ` +
-      `RSS ${s.rss_first_mb} -> ${s.rss_last_mb} MB (+${s.rss_growth_mb}, target < ${LESSON_TARGETS.rss_growth_max_mb}); ${s.wall_minutes} min; chart ${result.chart}`);
+      `RSS ${s.rss_first_mb} -> ${s.rss_last_mb} MB (+${s.rss_growth_mb}, target < ${LESSON_TARGETS.rss_growth_max_mb}; heap upkeep ${result.heapUpkeep ? 'on' : 'off'}); ${s.wall_minutes} min; chart ${result.chart}`);
     log('');
   }
 }

@@ -12,6 +12,7 @@ import { SafeStore } from '../store/safe-store.js';
 import { buildApp } from './app.js';
 import { createTerminalLogger } from './logger.js';
 import { TutorService } from './tutor-service.js';
+import { startNativeHeapUpkeep } from './native-heap.js';
 import { isLoopback } from './security.js';
 import { type TlsFiles, readTls, selfSignedTls } from './tls.js';
 
@@ -26,6 +27,8 @@ export function createLogger(config: Config): Logger {
 /** Starts LocalChat and resolves once it listens. Stops on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<{ close: () => Promise<void>; url: string }> {
   const logger = createLogger(config);
+  // Over a long lesson, glibc would keep what llama.cpp and the audio path free (native-heap.ts).
+  const heap = startNativeHeapUpkeep();
   let tls: TlsFiles | undefined;
   if (config.tlsCert && config.tlsKey) tls = readTls(config.tlsCert, config.tlsKey);
   else if (config.tls) {
@@ -75,6 +78,7 @@ export async function serve(config: Config): Promise<{ close: () => Promise<void
     (closing ??= (async () => {
       logger.info(`shutting down (${sessions.size} open session${sessions.size === 1 ? '' : 's'})`);
       await app.close();
+      heap?.stop();
       store.close();
       await engines.dispose();
     })());
