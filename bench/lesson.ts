@@ -96,6 +96,8 @@ export interface LessonTurn {
   /** Of the RSS, the V8 heap in use and the memory of Buffers and other external objects, in MB. */
   jsHeapMb: number;
   jsExternalMb: number;
+  /** The server's threads (a worker thread started or ended shows here). */
+  threads: number;
 }
 
 export interface LessonResult {
@@ -240,13 +242,14 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
         rssFileMb: round(status.rssFileMb),
         jsHeapMb: round(memory.heapUsedMb),
         jsExternalMb: round(memory.externalMb),
+        threads: status.threads,
       };
       turns.push(record);
       log(
         `  turn ${String(turnNumber).padStart(2)} ${ending.padEnd(18)} cards ${corrections ? 'on ' : 'off'} ${record.status.padEnd(9)} ` +
           `TTFT ${fmt(record.ttftMs)}  TTFA ${fmt(record.ttfaMs)}  10 tok ${fmt(record.tenthTokenMs)}  ` +
           `prompt ${record.promptTokens ?? '?'} evaluated ${record.evaluatedPromptTokens ?? '?'} new ${record.newPromptTokens ?? '?'} ahead ${record.aheadTokens ?? '?'}  ` +
-          `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB (anon ${record.rssAnonMb}, file ${record.rssFileMb}, JS heap ${record.jsHeapMb})`,
+          `audio ${(audioMs / 1000).toFixed(1)} s  RSS ${record.rssMb} MB (anon ${record.rssAnonMb}, file ${record.rssFileMb}, JS heap ${record.jsHeapMb}), ${record.threads} threads`,
       );
 
       if (ending === 'listened') {

@@ -4,7 +4,8 @@
  * event loop stays free to carry every learner's audio. Built on piscina
  * (https://github.com/piscinajs/piscina); every task runs `./audio-worker.ts` (`.js` once built).
  *
- * Two pools, both sized to the cores (`os.availableParallelism()`):
+ * Two pools, both sized to the cores (`os.availableParallelism()`); two compute workers stay for
+ * the server's life, the others end after idling five minutes:
  * - `compute`: one task at a time per worker, the rest wait in piscina's queue. A task cancelled
  *   while it waits is dropped from the queue; one already running sees its cancel flag (a shared
  *   `Int32Array` the worker polls between blocks) and stops at the next block (see `runTask`).
@@ -38,6 +39,15 @@ const WORKER_NICE_INCREMENT = 5;
 /** How long an idle worker lives before piscina ends it, ms (eSpeak's voice data stays loaded). */
 const IDLE_TIMEOUT_MS = 5 * 60_000;
 
+/**
+ * Compute workers that live as long as the server (piscina's `minThreads`), never ended for idling.
+ * One learner's voice keeps two busy at times (the next sentence is synthesized while one is still
+ * stopping after a barge-in). A worker that idled out and started again mid-lesson made the
+ * server's memory jump and fall by ~100-200 MB (measured under tsx, whose loader each worker
+ * loads) and its first sentence pay for the WASM module again.
+ */
+const KEPT_COMPUTE_WORKERS = 2;
+
 let computePool: Piscina | undefined;
 let streamPool: Piscina | undefined;
 
@@ -49,11 +59,11 @@ function workerFile(): string {
   return fileURLToPath(new URL('./audio-worker-tsx.mjs', import.meta.url));
 }
 
-function createPool(concurrentTasksPerWorker: number): Piscina {
+function createPool(concurrentTasksPerWorker: number, keptWorkers: number): Piscina {
   const threads = Math.max(1, availableParallelism());
   return new Piscina({
     filename: workerFile(),
-    minThreads: 0,
+    minThreads: Math.min(keptWorkers, threads),
     maxThreads: threads,
     idleTimeout: IDLE_TIMEOUT_MS,
     concurrentTasksPerWorker,
@@ -63,13 +73,13 @@ function createPool(concurrentTasksPerWorker: number): Piscina {
 
 /** The pool for one-shot computations (one task per worker at a time). */
 export function computeWorkers(): Piscina {
-  computePool ??= createPool(1);
+  computePool ??= createPool(1, KEPT_COMPUTE_WORKERS);
   return computePool;
 }
 
 /** The pool for long-lived encoder sessions (many per worker). */
 export function streamWorkers(): Piscina {
-  streamPool ??= createPool(64);
+  streamPool ??= createPool(64, 0);
   return streamPool;
 }
 
