@@ -133,6 +133,10 @@ export interface LessonResult {
     rss_first_mb: number;
     rss_last_mb: number;
     rss_growth_mb: number;
+    /** From turn 2 (turn 1 still holds what start-up left behind), and the range over turns 2-N. */
+    rss_growth_from_turn_2_mb: number | null;
+    rss_min_after_turn_1_mb: number | null;
+    rss_max_after_turn_1_mb: number | null;
     wall_minutes: number;
   };
   chart: string;
@@ -299,6 +303,7 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
   await writeFile(options.chartPath, chart);
   const rssFirst = turns[0]?.rssMb ?? 0;
   const rssLast = turns.at(-1)?.rssMb ?? 0;
+  const later = turns.slice(1).map((turn) => turn.rssMb);
   return {
     engine,
     contextSize: Number(server.ready.contextSize),
@@ -329,6 +334,9 @@ export async function benchLesson(options: LessonOptions): Promise<LessonResult>
       rss_first_mb: rssFirst,
       rss_last_mb: rssLast,
       rss_growth_mb: round(rssLast - rssFirst),
+      rss_growth_from_turn_2_mb: later.length ? round(rssLast - later[0]!) : null,
+      rss_min_after_turn_1_mb: later.length ? round(Math.min(...later)) : null,
+      rss_max_after_turn_1_mb: later.length ? round(Math.max(...later)) : null,
       wall_minutes: round((performance.now() - wallStart) / 60_000, 1),
     },
     chart: options.chartPath,

@@ -309,7 +309,8 @@ if (runs('lesson')) {
     log(`  TTFA after a card turn / after none: p50 ${formatMs(s.ttfa_after_correction_p50_ms)} / ${formatMs(s.ttfa_after_no_correction_p50_ms)} (x${s.ttfa_on_over_off_p50_ratio}), ` +
       `p95 ${formatMs(s.ttfa_after_correction_p95_ms)} / ${formatMs(s.ttfa_after_no_correction_p95_ms)} (x${s.ttfa_on_over_off_p95_ratio}); target <= ${LESSON_TARGETS.ttfa_corrections_on_over_off_max_ratio}`);
     log(`  corrections finished ${s.corrected_turns}/${s.correction_turns} (${Math.round(s.corrected_share * 100)}%, target >= ${LESSON_TARGETS.corrected_turns_min_share * 100}%), cards ${s.cards_shown}, latency p50 ${formatMs(s.correction_latency_p50_ms)}; ` +
-      `RSS ${s.rss_first_mb} -> ${s.rss_last_mb} MB (+${s.rss_growth_mb}, target < ${LESSON_TARGETS.rss_growth_max_mb}; heap upkeep ${result.heapUpkeep ? 'on' : 'off'}); ${s.wall_minutes} min; chart ${result.chart}`);
+      `RSS ${s.rss_first_mb} -> ${s.rss_last_mb} MB (+${s.rss_growth_mb}, target < ${LESSON_TARGETS.rss_growth_max_mb}; from turn 2 +${s.rss_growth_from_turn_2_mb ?? '?'}, ` +
+      `turns 2-${result.turns.length} within ${s.rss_min_after_turn_1_mb ?? '?'}-${s.rss_max_after_turn_1_mb ?? '?'} MB; heap upkeep ${result.heapUpkeep ? 'on' : 'off'}); ${s.wall_minutes} min; chart ${result.chart}`);
     log('');
   }
 }
