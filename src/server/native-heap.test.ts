@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type NativeHeapUpkeep, loadGlibc, runsOnGlibc, startNativeHeapUpkeep } from './native-heap.js';
 
-
 /** Resident anonymous memory of this process, in MB (/proc/self/status). */
 function rssAnonMb(): number {
   return Number(/RssAnon:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024;
