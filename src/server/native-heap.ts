@@ -29,9 +29,9 @@ import { createRequire } from 'node:module';
 /** mallopt(3) parameter numbers, from glibc's malloc/malloc.h. */
 const M_MMAP_THRESHOLD = -3;
 /** glibc's default mmap threshold, in bytes (malloc/malloc.c, DEFAULT_MMAP_THRESHOLD_MIN). */
-export const MMAP_THRESHOLD_BYTES = 128 * 1024;
+const MMAP_THRESHOLD_BYTES = 128 * 1024;
 /** How often freed heap is given back while the server runs, in ms. */
-export const DEFAULT_TRIM_INTERVAL_MS = 10_000;
+const DEFAULT_TRIM_INTERVAL_MS = 10_000;
 
 /** The C functions used, bound to the running glibc. */
 interface Glibc {
@@ -73,7 +73,7 @@ export function loadGlibc(): Glibc | null {
       mallocTrimAsync: (pad, callback) => mallocTrim.async(pad, callback),
     };
   } catch {
-    glibc = null;
+    // No koffi binary for this platform, or no libc.so.6: leave the heap as it is.
   }
   return glibc;
 }
